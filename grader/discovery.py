@@ -1,0 +1,129 @@
+"""Find the student's Flask app the way `flask run` does.
+
+Standard library and Flask only: the sandbox agent imports this module inside the sandbox.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from flask import Flask
+
+MODULES = ("wsgi", "app")  # `flask run` without --app tries wsgi.py, then app.py
+FACTORIES = ("create_app", "make_app")
+
+
+class DiscoveryError(Exception):
+    """The submission has no usable app; `message` is one line a student can act on."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def load_app(root: Path, test_config: dict) -> Flask:
+    """Import the app from `root` (which goes first on sys.path) and apply `test_config`.
+
+    >>> app = load_app(Path("submission"), {"TESTING": True})
+    """
+    root = root.resolve()
+    names = [n for n in MODULES if (root / f"{n}.py").is_file() or (root / n / "__init__.py").is_file()]
+    if not names:
+        raise DiscoveryError(
+            "no app.py or wsgi.py at the root of the submission: create app.py with "
+            "`app = Flask(__name__)` or a `create_app()` factory"
+        )
+    sys.path.insert(0, str(root))
+    try:
+        module = importlib.import_module(names[0])
+    except BaseException as exc:  # noqa: BLE001 - student code may raise anything, even SystemExit
+        raise DiscoveryError(describe_exception(exc, root, f"importing {names[0]}")) from None
+    app = _find_app(module, root, test_config)
+    try:
+        app.config.update(test_config)
+    except Exception as exc:  # noqa: BLE001 - a broken Config subclass is the student's
+        raise DiscoveryError(describe_exception(exc, root, "configuring the app")) from None
+    return app
+
+
+def _find_app(module, root: Path, test_config: dict) -> Flask:
+    where = _relative(getattr(module, "__file__", None) or module.__name__, root)
+    for attr in ("app", "application"):
+        value = getattr(module, attr, None)
+        if isinstance(value, Flask):
+            return value
+    instances = [v for v in vars(module).values() if isinstance(v, Flask)]
+    if len(instances) == 1:
+        return instances[0]
+    if len(instances) > 1:
+        raise DiscoveryError(f"{where}: several Flask apps found; name the one to grade `app`")
+    for attr in FACTORIES:
+        factory = getattr(module, attr, None)
+        if callable(factory):
+            return _call_factory(factory, attr, where, root, test_config)
+    raise DiscoveryError(
+        f"{where}: no Flask app found; define `app = Flask(__name__)` or a `create_app()` factory"
+    )
+
+
+def _call_factory(factory, name: str, where: str, root: Path, test_config: dict) -> Flask:
+    try:
+        takes_config = _accepts_one_argument(factory)
+        # A factory with a `test_config` parameter (as in Flask's tutorial) gets the config;
+        # the test config is applied again afterwards either way.
+        app = factory(dict(test_config)) if takes_config else factory()
+    except BaseException as exc:  # noqa: BLE001
+        raise DiscoveryError(describe_exception(exc, root, f"calling {name}()")) from None
+    if not isinstance(app, Flask):
+        raise DiscoveryError(f"{where}: {name}() returned {type(app).__name__}, not a Flask app")
+    return app
+
+
+def _accepts_one_argument(factory) -> bool:
+    try:
+        parameters = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return bool(positional)
+
+
+def describe_exception(exc: BaseException, root: Path, doing: str) -> str:
+    """'app.py, line 3: NameError: name 'x' is not defined' — the deepest frame in the submission."""
+    name = type(exc).__name__
+    if isinstance(exc, SyntaxError):
+        filename, line = exc.filename, exc.lineno
+        detail = exc.msg
+    else:
+        filename, line = None, None
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if _inside(frame.filename, root):
+                filename, line = frame.filename, frame.lineno
+        detail = str(exc)
+    if isinstance(exc, SystemExit):
+        detail = f"the app called exit({exc.code!r}) while {doing}"
+    elif isinstance(exc, KeyboardInterrupt):
+        detail = f"interrupted while {doing}"
+    detail = _relative(" ".join(detail.split()), root)
+    message = f"{name}: {detail}" if detail else name
+    if filename and _inside(filename, root):
+        where = _relative(filename, root)
+        return f"{where}, line {line}: {message}" if line else f"{where}: {message}"
+    return f"{message} (while {doing})"
+
+
+def _inside(filename: str, root: Path) -> bool:
+    try:
+        return Path(os.path.abspath(filename)).is_relative_to(root)
+    except (TypeError, ValueError):
+        return False
+
+
+def _relative(text: str, root: Path) -> str:
+    # Never show the grader's private paths: they mean nothing to the student.
+    return text.replace(str(root) + os.sep, "").replace(str(root), ".")

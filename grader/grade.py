@@ -1,0 +1,102 @@
+"""Grade one submission: run the exercise's pytest suite against it and score the records."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from grader.errors import GraderError
+from grader.exercise import Exercise
+from grader.records import read_records
+from grader.result import Result
+from grader.scoring import score
+from grader.submission import describe, private_copy
+
+EXERCISE_INI = Path(__file__).with_name("exercise.ini")
+OUTPUT_TAIL = 4000
+# Environment variables the test process keeps; tokens and CI secrets never reach student code.
+KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
+
+
+def grade(exercise: Exercise, path: Path, sandbox: str = "inprocess") -> Result:
+    """Grade the app at `path` against `exercise`; GraderError for bad input, never for a bad app.
+
+    >>> grade(find_exercise("hello-mission"), Path("student")).score
+    """
+    loaded = exercise.load_rubric()
+    info = describe(path)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
+        work = Path(tmp)
+        warnings = private_copy(path, work / "submission")
+        records_path = work / "records.jsonl"
+        returncode, output = _run_pytest(exercise, loaded.path, work, records_path, sandbox, loaded.rubric.limits)
+        records = read_records(records_path)
+    if records.collect_errors:
+        raise GraderError(f"{exercise.tests_dir}: the exercise tests failed to load: {records.collect_errors[0]}")
+    if not records.collected:
+        raise GraderError(
+            f"{exercise.tests_dir}: no tests ran (pytest exit code {returncode}): {_last_line(output)}",
+            exit_code=2 if returncode in (4, 5) else 1,
+        )
+    errors = list(warnings)
+    missing = [t.nodeid for t in records.collected if t.nodeid not in records.outcomes]
+    if missing:
+        errors.append(
+            f"the test run ended early (exit code {returncode}): {len(missing)} test(s) had no result "
+            "and count as failed; the app may have exited the process or hung"
+        )
+    return score(loaded, records, submission=info, sandbox=sandbox, duration=time.monotonic() - started, errors=errors)
+
+
+def _run_pytest(exercise: Exercise, rubric: Path, work: Path, records: Path, sandbox: str, limits) -> tuple[int, str]:
+    tests = str(exercise.tests_dir)
+    command = [
+        sys.executable, "-I", "-m", "pytest", tests,
+        "-c", str(EXERCISE_INI), "--rootdir", tests, "--confcutdir", tests,
+        "-p", "grader.plugin", "-p", "no:cacheprovider", "--import-mode=importlib",
+        "-q", "--no-header",
+        "--grader-submission", str(work / "submission"),
+        "--grader-sandbox", sandbox,
+        "--grader-rubric", str(rubric),
+        "--grader-records", str(records),
+    ]
+    (work / "home").mkdir()
+    env = {k: v for k, v in os.environ.items() if k in KEEP_ENV}
+    env.update(HOME=str(work / "home"), TMPDIR=str(work), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONHASHSEED="0")
+    # A backstop for a run the per-request deadlines could not stop (e.g. a hang inside C code).
+    backstop = limits.start_timeout + 60 * limits.request_timeout
+    log = work / "pytest.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            returncode = process.wait(timeout=backstop)
+        except subprocess.TimeoutExpired:
+            returncode = -signal.SIGKILL
+        finally:
+            _kill_group(process)
+    with log.open("rb") as handle:
+        handle.seek(max(0, log.stat().st_size - OUTPUT_TAIL))
+        output = handle.read().decode("utf-8", errors="replace")
+    return returncode, output
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
+def _last_line(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"

@@ -1,0 +1,151 @@
+"""pytest plugin for exercise tests: `client` and `app` fixtures, one outcome record per test.
+
+Registered under the `pytest11` entry point. Inert until a submission is given, either by
+`grader check` or by hand: `pytest exercises/hello-mission/tests --grader-submission PATH`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from werkzeug.test import Client, TestResponse
+
+from grader.rubric import Limits, load_rubric
+from grader.sandbox import AppStartError, AppUnavailable, Connection, get_sandbox
+from grader.testing import AppHandle
+
+MESSAGE_LIMIT = 1000
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grader", "flask-grader")
+    group.addoption("--grader-submission", metavar="PATH", help="the student's app to run the tests against")
+    group.addoption("--grader-sandbox", metavar="NAME", default="inprocess", help="where the app runs")
+    group.addoption("--grader-rubric", metavar="FILE", help="rubric whose limits apply")
+    group.addoption("--grader-records", metavar="FILE", help="write one JSON record per test here")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "criterion(id): the rubric criterion this test decides")
+    config.addinivalue_line("markers", "hidden: never show this test's name, code or message to students")
+    records = config.getoption("grader_records", None)
+    if records:
+        config.pluginmanager.register(OutcomeRecorder(Path(records)), "grader-outcomes")
+
+
+class OutcomeRecorder:
+    """Writes the records the trusted side scores from: what was collected, how each test ended."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = path.open("a", encoding="utf-8")
+        self._phases: dict[str, list[pytest.TestReport]] = {}
+
+    def write(self, record: dict) -> None:
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            self.write({
+                "type": "collected",
+                "nodeid": item.nodeid,
+                "criteria": [str(m.args[0]) if m.args else "" for m in item.iter_markers("criterion")],
+                "hidden": item.get_closest_marker("hidden") is not None,
+            })
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            lines = [line for line in report.longreprtext.splitlines() if line.strip()]
+            self.write({"type": "collect_error", "nodeid": report.nodeid, "message": "\n".join(lines[-5:])})
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        if call.excinfo is not None and not report.passed:
+            report.user_properties.append(("grader_message", failure_message(call.excinfo.value)))
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self._phases.setdefault(report.nodeid, []).append(report)
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        phases = self._phases.pop(nodeid, [])
+        outcome, message = "passed", None
+        for report in phases:
+            if report.failed:
+                outcome = "failed" if report.when == "call" else "error"
+            elif report.skipped and outcome == "passed":
+                outcome = "skipped"
+            if not report.passed and message is None:
+                message = dict(report.user_properties).get("grader_message")
+        self.write({
+            "type": "outcome",
+            "nodeid": nodeid,
+            "outcome": outcome,
+            "message": message,
+            "duration": round(sum(r.duration for r in phases), 4),
+        })
+
+    def pytest_unconfigure(self) -> None:
+        self._file.close()
+
+
+def failure_message(exc: BaseException) -> str:
+    """What a student reads for a failed test: the assertion's own message, not the test's code."""
+    if isinstance(exc, (AppUnavailable, AppStartError)):
+        text = exc.message
+    elif isinstance(exc, AssertionError):
+        text = str(exc)
+        # pytest appends its introspection ("\nassert 404 == 200 ...") to a message; keep the message.
+        head, sep, _ = text.partition("\nassert ")
+        text = head if sep and head.strip() else text.splitlines()[0] if text else "assertion failed"
+    elif isinstance(exc, pytest.skip.Exception):
+        text = f"skipped: {exc.msg}"
+    elif isinstance(exc, pytest.fail.Exception):
+        text = exc.msg
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    text = text.strip() or type(exc).__name__
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+
+
+@pytest.fixture(scope="session")
+def grader_connection(request: pytest.FixtureRequest):
+    """The started submission every `client` and `app` talks to; started once per session."""
+    config = request.config
+    submission = config.getoption("grader_submission")
+    if not submission:
+        pytest.fail(
+            "no submission to grade: run `grader check EXERCISE PATH`, or pytest with --grader-submission PATH",
+            pytrace=False,
+        )
+    rubric = config.getoption("grader_rubric")
+    limits = load_rubric(Path(rubric)).rubric.limits if rubric else Limits()
+    sandbox = get_sandbox(config.getoption("grader_sandbox"))
+    try:
+        connection: Connection = sandbox.start(Path(submission).resolve(), limits)
+    except AppStartError as exc:
+        recorder = config.pluginmanager.get_plugin("grader-outcomes")
+        if recorder is not None:
+            recorder.write({"type": "app_error", "message": exc.message})
+        # Cached by pytest for the session: every test fails with this, the app is tried once.
+        pytest.fail(f"the app could not start: {exc.message}", pytrace=False)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def client(grader_connection: Connection) -> Client:
+    """A werkzeug test client on the student's app; cookies persist within one test."""
+    return Client(grader_connection, response_wrapper=TestResponse)
+
+
+@pytest.fixture(scope="session")
+def app(grader_connection: Connection) -> AppHandle:
+    """A handle on the student's app: `.routes`, `.config`, `.route(rule)`."""
+    return AppHandle(grader_connection)
+
+

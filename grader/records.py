@@ -1,0 +1,71 @@
+"""The records the pytest plugin writes, read back (defensively) on the trusted side."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MAX_RECORDS_BYTES = 16 * 1024 * 1024
+OUTCOMES = {"passed", "failed", "error", "skipped"}
+
+
+@dataclass(frozen=True)
+class CollectedTest:
+    nodeid: str
+    criteria: tuple[str, ...]
+    hidden: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    outcome: str
+    message: str | None
+    duration: float
+
+
+@dataclass
+class RunRecords:
+    """What one pytest run reported. A collected test without an outcome counts as failed."""
+
+    collected: list[CollectedTest] = field(default_factory=list)
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    app_error: str | None = None
+    collect_errors: list[str] = field(default_factory=list)
+
+
+def read_records(path: Path) -> RunRecords:
+    """Parse a records file; malformed lines are ignored, never trusted."""
+    records = RunRecords()
+    if not path.exists():
+        return records
+    with path.open("rb") as handle:
+        data = handle.read(MAX_RECORDS_BYTES)
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            _add(records, record)
+    return records
+
+
+def _add(records: RunRecords, record: dict) -> None:
+    kind = record.get("type")
+    nodeid = record.get("nodeid")
+    if kind == "collected" and isinstance(nodeid, str):
+        criteria = tuple(str(c) for c in record.get("criteria") or () if isinstance(c, str))
+        records.collected.append(CollectedTest(nodeid, criteria, bool(record.get("hidden"))))
+    elif kind == "outcome" and isinstance(nodeid, str) and record.get("outcome") in OUTCOMES:
+        message = record.get("message")
+        duration = record.get("duration")
+        records.outcomes[nodeid] = Outcome(
+            record["outcome"],
+            message if isinstance(message, str) else None,
+            float(duration) if isinstance(duration, (int, float)) else 0.0,
+        )
+    elif kind == "app_error" and isinstance(record.get("message"), str):
+        records.app_error = records.app_error or record["message"]
+    elif kind == "collect_error":
+        records.collect_errors.append(f"{nodeid}: {record.get('message')}")

@@ -1,0 +1,71 @@
+"""The Result model: the one thing every report format renders."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+SCHEMA_VERSION = 1
+
+
+def _number(value: float) -> int | float:
+    # 80.0 → 80: scores read as people write them.
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
+class TestOutcome(BaseModel):
+    """How one test ended. Hidden tests carry an anonymous id and no message."""
+
+    id: str
+    outcome: Literal["passed", "failed", "error", "skipped"]
+    message: str | None = None
+    duration: float = 0.0
+
+
+class CriterionResult(BaseModel):
+    id: str
+    title: str
+    points: float
+    max_points: int
+    status: Literal["pass", "partial", "fail"]
+    visibility: Literal["visible", "hidden"] = "visible"
+    feedback: str | None = None
+    tests: list[TestOutcome] = []
+
+    @field_serializer("points")
+    def _points(self, value: float) -> int | float:
+        return _number(value)
+
+
+class SubmissionInfo(BaseModel):
+    path: str
+    commit: str | None = None
+
+
+class Result(BaseModel):
+    """The canonical grading result (`grader check --format json` prints exactly this)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    schema_version: int = Field(SCHEMA_VERSION, alias="schema")
+    exercise: str
+    submission: SubmissionInfo
+    status: Literal["graded", "error"]
+    score: float
+    max_score: int
+    criteria: list[CriterionResult]
+    sandbox: str
+    duration: float
+    errors: list[str] = []
+
+    @field_serializer("score")
+    def _score(self, value: float) -> int | float:
+        return _number(value)
+
+    @field_serializer("duration")
+    def _duration(self, value: float) -> float:
+        return round(value, 3)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True, indent=2)

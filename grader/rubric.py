@@ -1,0 +1,219 @@
+"""Rubric YAML → validated `Rubric` model; every error names file, line and key."""
+
+from __future__ import annotations
+
+import fnmatch
+import typing
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from packaging.requirements import InvalidRequirement, Requirement
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from grader.errors import GraderError
+
+SLUG = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+class _Model(BaseModel):
+    # strict: a rubric saying `points: "20"` is a typo worth reporting, not coercing.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Limits(_Model):
+    """Resource limits for one submission; the sandboxes enforce them."""
+
+    request_timeout: float = Field(5.0, gt=0, le=600, description="seconds one request may take")
+    start_timeout: float = Field(10.0, gt=0, le=600, description="seconds the app may take to start")
+    memory_mb: int = Field(512, ge=32, le=65536, description="memory for the app, MiB")
+
+
+class TestSelector(_Model):
+    """Which tests decide a criterion: by marker id and/or node-id pattern."""
+
+    markers: list[str] = []
+    nodeids: list[str] = Field([], description="fnmatch patterns on node ids, e.g. 'test_home.py::*'")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TestSelector:
+        if not self.markers and not self.nodeids:
+            raise ValueError("names no tests: give `markers` or `nodeids`")
+        return self
+
+    def matches(self, nodeid: str, markers: typing.Iterable[str]) -> bool:
+        """True when a collected test belongs to this selector."""
+        return bool(set(self.markers) & set(markers)) or any(
+            fnmatch.fnmatchcase(nodeid, pattern) for pattern in self.nodeids
+        )
+
+
+class Criterion(_Model):
+    """One graded requirement, decided by one or more tests."""
+
+    id: str = Field(pattern=SLUG)
+    title: str = Field(min_length=1)
+    points: int = Field(gt=0)
+    credit: Literal["all", "proportional"] = "all"
+    visibility: Literal["visible", "hidden"] = "visible"
+    hint: str | None = None
+    tests: TestSelector
+
+
+class Rubric(_Model):
+    """An exercise's rubric: criteria, limits and the packages its image needs."""
+
+    exercise: str = Field(pattern=SLUG)
+    title: str = Field(min_length=1)
+    limits: Limits = Limits()
+    packages: list[str] = []
+    criteria: list[Criterion] = Field(min_length=1)
+
+    @field_validator("packages")
+    @classmethod
+    def _requirements(cls, value: list[str]) -> list[str]:
+        for spec in value:
+            try:
+                Requirement(spec)
+            except InvalidRequirement as exc:
+                raise ValueError(f"{spec!r} is not a pip requirement ({exc})") from None
+        return value
+
+    @field_validator("criteria")
+    @classmethod
+    def _unique_ids(cls, value: list[Criterion]) -> list[Criterion]:
+        seen: set[str] = set()
+        for criterion in value:
+            if criterion.id in seen:
+                raise ValueError(f"criterion id {criterion.id!r} is used twice")
+            seen.add(criterion.id)
+        return value
+
+    @property
+    def max_score(self) -> int:
+        return sum(c.points for c in self.criteria)
+
+
+class LoadedRubric(typing.NamedTuple):
+    """A rubric plus where it came from, so later errors can point into the file."""
+
+    rubric: Rubric
+    path: Path
+    lines: dict[tuple, int]
+
+    def where(self, *loc: str | int) -> str:
+        """'file:line' of the deepest part of `loc` that exists in the file."""
+        return f"{self.path}:{_line_of(self.lines, loc)}"
+
+    def criterion_where(self, criterion_id: str) -> str:
+        index = next(i for i, c in enumerate(self.rubric.criteria) if c.id == criterion_id)
+        return self.where("criteria", index, "tests")
+
+
+def load_rubric(path: Path) -> LoadedRubric:
+    """Read and validate a rubric file; raise GraderError (exit 2) with one line on any problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise GraderError(f"{path}: cannot read the rubric ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise GraderError(
+            f"{path}: not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start}); save the file as UTF-8"
+        ) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise GraderError(f"{where}: invalid YAML: {problem}") from None
+    lines: dict[tuple, int] = {}
+    if node is not None:
+        _record_lines(node, (), lines, path)
+    if not isinstance(data, dict):
+        raise GraderError(f"{path}:1: a rubric must be a mapping with keys exercise, title, criteria")
+    try:
+        rubric = Rubric.model_validate(data)
+    except ValidationError as exc:
+        raise GraderError(_describe(exc, path, lines, data)) from None
+    if rubric.exercise != path.stem:
+        raise GraderError(
+            f"{path}:{_line_of(lines, ('exercise',))}: exercise: {rubric.exercise!r} does not match "
+            f"the file name; rename the file to {rubric.exercise}.yaml or fix the key"
+        )
+    return LoadedRubric(rubric, path, lines)
+
+
+def _record_lines(node: yaml.Node, loc: tuple, lines: dict[tuple, int], path: Path) -> None:
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                raise GraderError(f"{path}:{key_node.start_mark.line + 1}: key {key!r} appears twice")
+            seen.add(key)
+            lines[loc + (key,)] = key_node.start_mark.line + 1
+            _record_lines(value_node, loc + (key,), lines, path)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, loc + (index,), lines, path)
+
+
+def _line_of(lines: dict[tuple, int], loc: tuple) -> int:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return 1
+
+
+def _describe(exc: ValidationError, path: Path, lines: dict[tuple, int], data: dict) -> str:
+    errors = exc.errors()
+    first = errors[0]
+    loc = tuple(first["loc"])
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        allowed = ", ".join(_fields_at(loc[:-1]))
+        what = f"{_dotted(loc[:-1], data) or 'top level'}: unknown key {loc[-1]!r} (allowed: {allowed})"
+    elif kind == "missing":
+        what = f"{_dotted(loc[:-1], data) or 'top level'}: missing key {loc[-1]!r}"
+    else:
+        message = first["msg"].removeprefix("Value error, ")
+        got = "" if kind == "value_error" else f" (got {_short(first.get('input'))})"
+        what = f"{_dotted(loc, data) or 'top level'}: {message}{got}"
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return f"{path}:{_line_of(lines, loc)}: {what}{more}"
+
+
+def _dotted(loc: tuple, data: object) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            data = data[part] if isinstance(data, list) and part < len(data) else None
+            if isinstance(data, dict) and isinstance(data.get("id"), str):
+                out += f" ({data['id']})"
+        else:
+            out += f".{part}" if out else str(part)
+            data = data.get(part) if isinstance(data, dict) else None
+    return out
+
+
+def _fields_at(loc: tuple) -> list[str]:
+    """The keys a rubric allows at `loc`, found by walking the model types."""
+    model: type = Rubric
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[str(part)].annotation
+        args = typing.get_args(annotation) or (annotation,)
+        model = next(a for a in args if isinstance(a, type) and issubclass(a, BaseModel))
+    return list(model.model_fields)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,73 @@
+"""The interface every sandbox offers: start a submission, get a connection to its app."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from grader.rubric import Limits
+
+# Applied to every student app, module-level or factory-made. PROPAGATE_EXCEPTIONS off makes a
+# crashing route answer 500 as it would in production, in every sandbox alike.
+TEST_CONFIG = {
+    "TESTING": True,
+    "PROPAGATE_EXCEPTIONS": False,
+    "SECRET_KEY": "grader-test-secret",
+    "WTF_CSRF_ENABLED": False,
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One URL rule of the student's app."""
+
+    rule: str
+    endpoint: str
+    methods: frozenset[str]
+
+
+class AppStartError(Exception):
+    """The app could not be started; `message` names file, line and exception."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AppUnavailable(Exception):
+    """One request could not be answered (timeout, crash); fails that test only."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Connection(abc.ABC):
+    """A started submission. Callable as a WSGI app; also answers questions about the app."""
+
+    @abc.abstractmethod
+    def __call__(self, environ: dict, start_response):  # WSGI
+        ...
+
+    @abc.abstractmethod
+    def routes(self) -> list[Route]:
+        ...
+
+    @abc.abstractmethod
+    def config(self) -> dict:
+        ...
+
+    def close(self) -> None:
+        """Stop the app and clean up; safe to call twice."""
+
+
+class Sandbox(abc.ABC):
+    """Starts submissions. Subclasses differ only in how far the app is kept from the tests."""
+
+    name: ClassVar[str]
+
+    @abc.abstractmethod
+    def start(self, submission: Path, limits: Limits) -> Connection:
+        """Start the app in `submission` (a private copy); raise AppStartError if it can't start."""

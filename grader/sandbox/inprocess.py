@@ -1,0 +1,98 @@
+"""The in-process sandbox: the app runs inside the test process. Fast; no protection at all."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from flask import Flask
+
+from grader.discovery import DiscoveryError, describe_exception, load_app
+from grader.rubric import Limits
+from grader.sandbox.base import TEST_CONFIG, AppStartError, AppUnavailable, Connection, Route, Sandbox
+
+
+class _Deadline(BaseException):
+    # BaseException so that a student's `except Exception:` cannot swallow it.
+    pass
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise _Deadline in the main thread after `seconds` (no-op outside the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _expire(signum, frame):
+        raise _Deadline()
+
+    previous = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class InProcessSandbox(Sandbox):
+    name = "inprocess"
+
+    def start(self, submission: Path, limits: Limits) -> Connection:
+        try:
+            with deadline(limits.start_timeout):
+                app = load_app(submission, TEST_CONFIG)
+        except DiscoveryError as exc:
+            raise AppStartError(exc.message) from None
+        except _Deadline:
+            raise AppStartError(f"the app did not start within {limits.start_timeout:g} s") from None
+        return InProcessConnection(app, submission, limits)
+
+
+class InProcessConnection(Connection):
+    def __init__(self, app: Flask, root: Path, limits: Limits) -> None:
+        self.app = app
+        self.root = root
+        self.limits = limits
+
+    def __call__(self, environ: dict, start_response):
+        request = f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '/')}"
+        try:
+            with deadline(self.limits.request_timeout):
+                # Consume the whole body under the deadline: a streaming route can hang too.
+                captured: list = []
+                iterable = self.app(environ, lambda status, headers, exc_info=None: captured.append((status, headers)))
+                try:
+                    body = b"".join(iterable)
+                finally:
+                    if hasattr(iterable, "close"):
+                        iterable.close()
+        except _Deadline:
+            raise AppUnavailable(f"{request} did not answer within {self.limits.request_timeout:g} s") from None
+        except BaseException as exc:  # noqa: BLE001 - sys.exit() in a route is a crash of that request
+            raise AppUnavailable(f"{request} crashed the app: {describe_exception(exc, self.root, request)}") from None
+        status, headers = captured[-1]
+        start_response(status, headers)
+        return [body]
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(rule.rule, rule.endpoint, frozenset(rule.methods or ()))
+            for rule in self.app.url_map.iter_rules()
+        ]
+
+    def config(self) -> dict:
+        return {key: value for key, value in self.app.config.items() if _json_safe(value)}
+
+
+def _json_safe(value: object) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True

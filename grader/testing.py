@@ -1,0 +1,50 @@
+"""What exercise tests use besides the `client` and `app` fixtures.
+
+    from grader.testing import soup
+
+    @pytest.mark.criterion("home")
+    def test_home_has_one_h1(client):
+        page = soup(client.get("/"))
+        assert len(page.find_all("h1")) == 1, "GET / should have exactly one <h1>"
+"""
+
+from __future__ import annotations
+
+from bs4 import BeautifulSoup
+from werkzeug.test import TestResponse
+
+from grader.sandbox.base import Connection, Route
+
+
+def soup(response: TestResponse | str | bytes) -> BeautifulSoup:
+    """Parse a response's HTML (or a string of HTML) with BeautifulSoup's html.parser.
+
+    >>> soup(client.get("/")).title.get_text()
+    """
+    if isinstance(response, TestResponse):
+        response = response.get_data(as_text=True)
+    return BeautifulSoup(response, "html.parser")
+
+
+class AppHandle:
+    """The `app` fixture: what tests may know about the student's app, whichever sandbox runs it.
+
+    >>> any(r.rule == "/status" and "GET" in r.methods for r in app.routes)
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    @property
+    def routes(self) -> list[Route]:
+        """Every URL rule: `.rule`, `.endpoint`, `.methods` (a frozenset, HEAD and OPTIONS included)."""
+        return self._connection.routes()
+
+    @property
+    def config(self) -> dict:
+        """The app's config values that are JSON-safe (str, numbers, bools, None, lists, dicts)."""
+        return self._connection.config()
+
+    def route(self, rule: str) -> Route | None:
+        """The route whose rule is exactly `rule`, or None."""
+        return next((r for r in self.routes if r.rule == rule), None)
