@@ -58,8 +58,11 @@ class OutcomeRecorder:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
-            lines = [line for line in report.longreprtext.splitlines() if line.strip()]
-            self.write({"type": "collect_error", "nodeid": report.nodeid, "message": "\n".join(lines[-5:])})
+            # One line for the course author: the exception pytest marks with "E", else the last line.
+            lines = [line.strip() for line in report.longreprtext.splitlines() if line.strip()]
+            marked = [line[1:].strip() for line in lines if line.startswith("E ")]
+            message = (marked or lines or ["collection failed"])[-1]
+            self.write({"type": "collect_error", "nodeid": report.nodeid, "message": message})
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):

@@ -171,7 +171,8 @@ def _line_of(lines: dict[tuple, int], loc: tuple) -> int:
 
 
 def _describe(exc: ValidationError, path: Path, lines: dict[tuple, int], data: dict) -> str:
-    errors = exc.errors()
+    # A misspelt key shows up as an unknown key *and* a missing one: name the typo first.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
     loc = tuple(first["loc"])
     kind = first["type"]

@@ -16,6 +16,15 @@ from werkzeug.test import TestResponse
 from grader.sandbox.base import Connection, Route
 
 
+def excerpt(text: str, limit: int = 200) -> str:
+    """Shorten a response body for a failure message: whitespace collapsed, at most `limit` chars.
+
+    >>> assert r.status_code == 200, f"GET / returned {r.status_code}. Body: {excerpt(r.text)!r}"
+    """
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def soup(response: TestResponse | str | bytes) -> BeautifulSoup:
     """Parse a response's HTML (or a string of HTML) with BeautifulSoup's html.parser.
 

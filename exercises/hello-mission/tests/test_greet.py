@@ -3,17 +3,11 @@ from urllib.parse import quote
 
 import pytest
 
-from grader.testing import soup
+from grader.testing import excerpt, soup
 
 pytestmark = pytest.mark.criterion("greet")
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
-
-
-def trim(text, limit=200):
-    """Shorten a response body so it fits in a failure message."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def get_greeting(client, name):
@@ -22,7 +16,7 @@ def get_greeting(client, name):
     r = client.get(path)
     assert r.status_code == 200, (
         f"GET {path} returned status {r.status_code}, expected 200. "
-        f"Body: {trim(r.text)!r}"
+        f"Body: {excerpt(r.text)!r}"
     )
     assert r.mimetype == "text/html", (
         f"GET {path} returned mimetype {r.mimetype!r}, expected 'text/html'"
@@ -31,7 +25,7 @@ def get_greeting(client, name):
     greetings = [p.get_text(strip=True) for p in page.select("p.greeting")]
     assert greetings, (
         f"GET {path} returned a page without a <p class=\"greeting\"> element. "
-        f"Body: {trim(r.text)!r}"
+        f"Body: {excerpt(r.text)!r}"
     )
     return r, page, greetings
 
@@ -60,7 +54,7 @@ def test_greet_does_not_inject_html(client):
     assert page.find("img") is None, (
         f"GET /greet/{quote(XSS_NAME, safe='')} returned a page containing an "
         "<img> element: the name was inserted as HTML instead of being "
-        f"escaped. Body: {trim(r.text)!r}"
+        f"escaped. Body: {excerpt(r.text)!r}"
     )
 
 

@@ -1,22 +1,16 @@
 """Criterion `home`: the Mission Control home page at /."""
 import pytest
 
-from grader.testing import soup
+from grader.testing import excerpt, soup
 
 pytestmark = pytest.mark.criterion("home")
-
-
-def trim(text, limit=200):
-    """Shorten a response body so it fits in a failure message."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def get_home(client):
     r = client.get("/")
     assert r.status_code == 200, (
         f"GET / returned status {r.status_code}, expected 200. "
-        f"Body: {trim(r.text)!r}"
+        f"Body: {excerpt(r.text)!r}"
     )
     return r
 
@@ -33,7 +27,7 @@ def test_home_title_mentions_mission_control(client):
     title = soup(r).find("title")
     assert title is not None, (
         "GET / returned a page without a <title> element; expected a <title> "
-        f"containing 'Mission Control'. Body: {trim(r.text)!r}"
+        f"containing 'Mission Control'. Body: {excerpt(r.text)!r}"
     )
     text = title.get_text()
     assert "Mission Control" in text, (
@@ -56,7 +50,7 @@ def test_home_h1_reads_mission_control_hq(client):
     h1 = soup(r).find("h1")
     assert h1 is not None, (
         "GET / returned a page without an <h1>, expected "
-        f"<h1>Mission Control HQ</h1>. Body: {trim(r.text)!r}"
+        f"<h1>Mission Control HQ</h1>. Body: {excerpt(r.text)!r}"
     )
     text = h1.get_text(strip=True)
     assert text == "Mission Control HQ", (

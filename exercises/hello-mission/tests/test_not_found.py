@@ -1,22 +1,16 @@
 """Criterion `not-found`: a custom 404 page for unknown URLs."""
 import pytest
 
-from grader.testing import soup
+from grader.testing import excerpt, soup
 
 pytestmark = pytest.mark.criterion("not-found")
-
-
-def trim(text, limit=200):
-    """Shorten a response body so it fits in a failure message."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def check_lost_in_space(client, path):
     r = client.get(path)
     assert r.status_code == 404, (
         f"GET {path} returned status {r.status_code}, expected 404. "
-        f"Body: {trim(r.text)!r}"
+        f"Body: {excerpt(r.text)!r}"
     )
     assert r.mimetype == "text/html", (
         f"GET {path} returned mimetype {r.mimetype!r}, expected 'text/html'"

@@ -1,15 +1,9 @@
 """Criterion `probe`: probe pages at /probes/<n>."""
 import pytest
 
-from grader.testing import soup
+from grader.testing import excerpt, soup
 
 pytestmark = pytest.mark.criterion("probe")
-
-
-def trim(text, limit=200):
-    """Shorten a response body so it fits in a failure message."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def check_probe_page(client, n):
@@ -17,7 +11,7 @@ def check_probe_page(client, n):
     r = client.get(path)
     assert r.status_code == 200, (
         f"GET {path} returned status {r.status_code}, expected 200. "
-        f"Body: {trim(r.text)!r}"
+        f"Body: {excerpt(r.text)!r}"
     )
     assert r.mimetype == "text/html", (
         f"GET {path} returned mimetype {r.mimetype!r}, expected 'text/html'"

@@ -3,20 +3,16 @@ import json
 
 import pytest
 
+from grader.testing import excerpt
+
 pytestmark = pytest.mark.criterion("status")
-
-
-def trim(text, limit=200):
-    """Shorten a response body so it fits in a failure message."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def get_status(client):
     r = client.get("/status")
     assert r.status_code == 200, (
         f"GET /status returned status {r.status_code}, expected 200. "
-        f"Body: {trim(r.text)!r}"
+        f"Body: {excerpt(r.text)!r}"
     )
     return r
 
@@ -25,7 +21,7 @@ def test_status_returns_json(client):
     r = get_status(client)
     assert r.mimetype == "application/json", (
         f"GET /status returned mimetype {r.mimetype!r}, expected "
-        f"'application/json'. Body: {trim(r.text)!r}"
+        f"'application/json'. Body: {excerpt(r.text)!r}"
     )
 
 
@@ -36,13 +32,13 @@ def test_status_is_nominal(client):
     except ValueError:
         pytest.fail(
             "GET /status returned a body that is not valid JSON, expected "
-            f'{{"status": "nominal"}}. Body: {trim(r.text)!r}'
+            f'{{"status": "nominal"}}. Body: {excerpt(r.text)!r}'
         )
     assert isinstance(data, dict), (
-        f"GET /status returned JSON {trim(r.text)!r}, expected a JSON object "
+        f"GET /status returned JSON {excerpt(r.text)!r}, expected a JSON object "
         'like {"status": "nominal"}'
     )
     assert data.get("status") == "nominal", (
         f"GET /status returned \"status\": {data.get('status')!r}, expected "
-        f"\"nominal\". Body: {trim(r.text)!r}"
+        f"\"nominal\". Body: {excerpt(r.text)!r}"
     )

@@ -1,0 +1,39 @@
+"""The Markdown report: what a student reads in a pull-request comment or step summary."""
+
+from __future__ import annotations
+
+from grader.report.sanitize import markdown_text
+from grader.result import Result, _number
+
+ICONS = {"pass": "✅", "partial": "🟡", "fail": "❌"}
+
+
+def render_markdown(result: Result) -> str:
+    """Render as GitHub-flavoured Markdown; every untrusted string is escaped."""
+    icon = "⚠️" if result.status == "error" else ICONS["pass" if result.score == result.max_score else "fail"]
+    out = [f"## {icon} {markdown_text(result.exercise)}: {_number(result.score)} / {result.max_score}", ""]
+    if result.status == "error":
+        out += ["**The app could not be graded.** " + markdown_text(result.errors[0] if result.errors else ""), ""]
+    out += ["| | Criterion | Points |", "|---|---|---:|"]
+    for c in result.criteria:
+        hidden = " *(hidden)*" if c.visibility == "hidden" else ""
+        out.append(f"| {ICONS[c.status]} | {markdown_text(c.title, 80)}{hidden} | {_number(c.points)} / {c.max_points} |")
+    failing = [c for c in result.criteria if c.status != "pass"]
+    if failing:
+        out += ["", "### What to fix", ""]
+        for c in failing:
+            out.append(f"**{markdown_text(c.title, 80)}** ({_number(c.points)} / {c.max_points})")
+            if c.feedback:
+                out.append(f"> {markdown_text(c.feedback)}")
+            out.append("")
+            for test in c.tests:
+                if test.outcome != "passed":
+                    detail = f": {markdown_text(test.message)}" if test.message else ""
+                    out.append(f"- {markdown_text(test.id, 120)} — {test.outcome}{detail}")
+            out.append("")
+    other = result.errors[1:] if result.status == "error" else result.errors
+    if other:
+        out += ["### Problems", ""] + [f"- {markdown_text(e)}" for e in other] + [""]
+    commit = f" at `{result.submission.commit[:10]}`" if result.submission.commit else ""
+    out += [f"<sub>flask-grader · {result.sandbox} sandbox{commit} · {result.duration:.1f} s</sub>", ""]
+    return "\n".join(out)

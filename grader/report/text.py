@@ -1,0 +1,71 @@
+"""The terminal report: a table of criteria, then what to fix."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from grader.report.sanitize import clean
+from grader.result import CriterionResult, Result, _number
+
+MARKS = {"pass": ("✔", "green"), "partial": ("◐", "yellow"), "fail": ("✘", "red")}
+
+
+def render_text(result: Result, *, color: bool = False, width: int = 100) -> str:
+    """Render for a terminal; untrusted strings go through `clean` and are never parsed as markup."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=color, no_color=not color, highlight=False)
+    console.print(_heading(result))
+    console.print(_table(result))
+    for criterion in result.criteria:
+        if criterion.status != "pass":
+            console.print(_details(criterion))
+    if result.errors:
+        console.print(Text("Problems", style="bold red"))
+        for error in result.errors:
+            console.print(Text(f"  • {clean(error)}"))
+    return buffer.getvalue()
+
+
+def _heading(result: Result) -> Text:
+    style = "bold red" if result.status == "error" else "bold"
+    text = Text(f"{result.exercise}: {_number(result.score)} / {result.max_score}", style=style)
+    if result.status == "error":
+        text.append("  (the app could not be graded)", style="red")
+    text.append(f"   {result.submission.path}", style="dim")
+    if result.submission.commit:
+        text.append(f" @ {result.submission.commit[:10]}", style="dim")
+    return text
+
+
+def _table(result: Result) -> Table:
+    table = Table(show_edge=False, pad_edge=False)
+    table.add_column("", width=1)
+    table.add_column("Criterion")
+    table.add_column("Points", justify="right")
+    for criterion in result.criteria:
+        mark, style = MARKS[criterion.status]
+        title = Text(clean(criterion.title, 80))
+        if criterion.visibility == "hidden":
+            title.append(" (hidden)", style="dim")
+        table.add_row(Text(mark, style=style), title, f"{_number(criterion.points)} / {criterion.max_points}")
+    table.add_row("", Text("Total", style="bold"), Text(f"{_number(result.score)} / {result.max_score}", style="bold"))
+    return table
+
+
+def _details(criterion: CriterionResult) -> Group:
+    mark, style = MARKS[criterion.status]
+    lines = [Text(f"{mark} {clean(criterion.title, 80)} — {_number(criterion.points)} / {criterion.max_points}", style=style)]
+    if criterion.feedback:
+        lines.append(Text(f"  Hint: {clean(criterion.feedback)}"))
+    for test in criterion.tests:
+        if test.outcome == "passed":
+            continue
+        line = f"  • {test.id}: {test.outcome}"
+        if test.message:
+            line += f" — {clean(test.message)}"
+        lines.append(Text(line))
+    return Group(*lines)

@@ -1,0 +1,94 @@
+"""`grader validate`: an exercise is sound when its solution, starter and mutants score as declared."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from grader.errors import GraderError
+from grader.exercise import Exercise
+from grader.grade import grade
+from grader.result import Result
+
+STARTER_SHARE = 0.10  # a starter may earn at most this share of the points
+
+
+class Mutant(BaseModel):
+    """`mutants/<name>/mutant.yaml`: the mistake a mutant makes and the score it must get."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    mistake: str = Field(min_length=1)
+    expected_score: float = Field(ge=0)
+    fails: list[str] | None = Field(None, description="ids of the criteria it must fail, if given")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row of the validation table."""
+
+    exercise: str
+    submission: str
+    expectation: str
+    score: float | None
+    ok: bool
+    note: str = ""
+    about: str = ""
+
+
+def load_mutant(folder: Path) -> Mutant:
+    path = folder / "mutant.yaml"
+    try:
+        return Mutant.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise GraderError(f"{path}: missing; write `mistake: ...` and `expected_score: N`") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise GraderError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "top level"
+        raise GraderError(f"{path}: {key}: {first['msg']}") from None
+
+
+def validate(exercises: list[Exercise], sandbox: str = "inprocess", jobs: int | None = None) -> list[Check]:
+    """Grade every exercise's solution, starter and mutants; GraderError for an invalid rubric."""
+    plans: list[tuple[Exercise, str, Path, str, callable, str]] = []
+    # `accept(result)` → "" when the result is as expected, else what is wrong.
+    for exercise in exercises:
+        max_score = exercise.load_rubric().rubric.max_score
+        plans.append((exercise, "solution", exercise.solution_dir, f"= {max_score}",
+                      lambda r, m=max_score: "" if r.score == m else "wrong score", "the reference solution"))
+        limit = STARTER_SHARE * max_score
+        plans.append((exercise, "starter", exercise.starter_dir, f"≤ {limit:g}",
+                      lambda r, m=limit: "" if r.score <= m else "scores too much", "what students start from"))
+        if exercise.mutants_dir.is_dir():
+            for folder in sorted(p for p in exercise.mutants_dir.iterdir() if p.is_dir()):
+                mutant = load_mutant(folder)
+                plans.append((exercise, f"mutants/{folder.name}", folder, f"= {mutant.expected_score:g}",
+                              lambda r, m=mutant: _judge_mutant(r, m), mutant.mistake))
+
+    def run(plan) -> Check:
+        exercise, name, folder, expectation, accept, about = plan
+        if not folder.is_dir():
+            return Check(exercise.slug, name, expectation, None, False, f"{folder} is missing", about)
+        result = grade(exercise, folder, sandbox)
+        problem = accept(result)
+        note = "; ".join(filter(None, [problem, *result.errors]))
+        return Check(exercise.slug, name, expectation, result.score, not problem, note, about)
+
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+        return list(pool.map(run, plans))
+
+
+def _judge_mutant(result: Result, mutant: Mutant) -> str:
+    if abs(result.score - mutant.expected_score) > 1e-6:
+        return "wrong score"
+    failed = sorted(c.id for c in result.criteria if c.status != "pass")
+    if mutant.fails is not None and failed != sorted(mutant.fails):
+        return f"fails {', '.join(failed) or 'nothing'}, declared {', '.join(sorted(mutant.fails)) or 'nothing'}"
+    return ""

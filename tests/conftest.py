@@ -1,0 +1,56 @@
+"""Shared fixtures: run the real `grader` CLI, and build throwaway courses in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+HELLO = REPO / "exercises" / "hello-mission"
+
+
+class GraderRun:
+    """A finished `grader` command: exit code, stdout, stderr, and the JSON document if any."""
+
+    def __init__(self, process: subprocess.CompletedProcess) -> None:
+        self.returncode = process.returncode
+        self.stdout = process.stdout
+        self.stderr = process.stderr
+
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+    def __repr__(self) -> str:
+        return f"<grader exit {self.returncode}\nstdout: {self.stdout[-2000:]}\nstderr: {self.stderr[-2000:]}>"
+
+
+def run_grader(*args: str | Path, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> GraderRun:
+    """Run `python -m grader.cli ARGS` as a user would run `grader ARGS`."""
+    full_env = {k: v for k, v in os.environ.items() if k != "GRADER_COURSE"}
+    full_env.update(env or {})
+    process = subprocess.run(
+        [sys.executable, "-m", "grader.cli", *map(str, args)],
+        cwd=cwd or REPO, env=full_env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+    )
+    return GraderRun(process)
+
+
+@pytest.fixture
+def grader():
+    return run_grader
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    """A copy of the bundled course holding only hello-mission, free to break."""
+    root = tmp_path / "course"
+    shutil.copytree(HELLO, root / "exercises" / "hello-mission", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "rubrics").mkdir()
+    shutil.copy(REPO / "rubrics" / "hello-mission.yaml", root / "rubrics")
+    return root

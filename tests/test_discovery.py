@@ -1,0 +1,461 @@
+"""grader.discovery.load_app on tiny submissions written into tmp_path."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from grader.discovery import DiscoveryError, load_app
+
+TEST_CONFIG = {"TESTING": True, "GRADER_MARK": "from-the-grader"}
+
+
+@pytest.fixture(autouse=True)
+def isolated_imports(tmp_path):
+    """load_app imports `app`/`wsgi` and puts the submission on sys.path: undo both after each test."""
+    saved_path = list(sys.path)
+    saved_modules = dict(sys.modules)
+    saved_importer_cache = dict(sys.path_importer_cache)
+    yield
+    roots = (str(tmp_path), str(tmp_path.resolve()))
+
+    def from_submission(module) -> bool:
+        locations = [getattr(module, "__file__", None) or "", *(getattr(module, "__path__", None) or [])]
+        return any(str(location).startswith(roots) for location in locations)
+
+    for name, module in list(sys.modules.items()):
+        if from_submission(module):
+            del sys.modules[name]
+    for name, module in saved_modules.items():
+        if sys.modules.get(name) is not module:
+            sys.modules[name] = module
+    sys.path[:] = saved_path
+    sys.path_importer_cache.clear()
+    sys.path_importer_cache.update(saved_importer_cache)
+    importlib.invalidate_caches()
+
+
+def write(root: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content), encoding="utf-8")
+    return root
+
+
+def load(root: Path, config: dict | None = None) -> Flask:
+    return load_app(root, dict(TEST_CONFIG if config is None else config))
+
+
+def discovery_error(root: Path, config: dict | None = None) -> str:
+    """The one-line message load_app raises for `root`, checked to hold no absolute grader path."""
+    with pytest.raises(DiscoveryError) as info:
+        load(root, config)
+    message = info.value.message
+    assert str(info.value) == message
+    for private in {str(root), str(root.resolve())}:
+        assert private not in message, f"message leaks the submission's absolute path: {message!r}"
+    assert "\n" not in message, f"message is not one line: {message!r}"
+    return message
+
+
+MODULE_APP = """\
+from flask import Flask
+
+app = Flask("module-app")
+
+
+@app.route("/")
+def home():
+    return "home"
+"""
+
+
+# --- finding the app ---------------------------------------------------------------------------
+
+
+def test_module_level_app_is_the_app_returned(tmp_path):
+    write(tmp_path, {"app.py": MODULE_APP})
+
+    found = load(tmp_path)
+
+    assert found is sys.modules["app"].app
+    assert found.name == "module-app"
+    assert found.test_client().get("/").text == "home"
+
+
+def test_attribute_named_application_wins_over_other_instances(tmp_path):
+    write(tmp_path, {"app.py": """\
+        from flask import Flask
+
+        admin = Flask("admin")
+        application = Flask("the-application")
+        """})
+
+    assert load(tmp_path).name == "the-application"
+
+
+def test_single_flask_instance_under_another_name_is_found(tmp_path):
+    write(tmp_path, {"app.py": """\
+        from flask import Flask
+
+        GREETING = "hi"
+        server = Flask("server")
+        """})
+
+    assert load(tmp_path).name == "server"
+
+
+def test_two_instances_without_an_app_name_is_an_error_asking_to_name_one_app(tmp_path):
+    write(tmp_path, {"app.py": """\
+        from flask import Flask
+
+        public = Flask("public")
+        admin = Flask("admin")
+        """})
+
+    message = discovery_error(tmp_path)
+
+    assert message.startswith("app.py: ")
+    assert "several Flask apps" in message
+    assert "`app`" in message
+
+
+def test_create_app_factory_without_parameters_is_called(tmp_path):
+    write(tmp_path, {"app.py": """\
+        from flask import Flask
+
+
+        def create_app():
+            made = Flask("factory-made")
+            made.config["MADE_BY"] = "create_app"
+            return made
+        """})
+
+    found = load(tmp_path)
+
+    assert found.name == "factory-made"
+    assert found.config["MADE_BY"] == "create_app"
+
+
+def test_create_app_with_test_config_parameter_receives_the_test_config(tmp_path):
+    write(tmp_path, {"app.py": """\
+        from flask import Flask
+
+
+        def create_app(test_config=None):
+            made = Flask("tutorial")
+            made.config["GOT"] = test_config
+            return made
+        """})
+
+    found = load(tmp_path, {"TESTING": True, "SECRET_KEY": "s3cret"})
+
+    assert found.config["GOT"] == {"TESTING": True, "SECRET_KEY": "s3cret"}
+
+
+def test_factory_whose_parameter_is_not_test_config_keeps_its_default(tmp_path):
+    # Flask's `flask run` calls a factory with no arguments; only a `test_config` parameter
+    # (Flask tutorial style) should get the grader's dict, not e.g. `config_class=Config`.
+    write(tmp_path, {"app.py": """\
+        from flask import Flask
+
+
+        class Config:
+            GREETING = "Hello from Config"
+
+
+        def create_app(config_class=Config):
+            made = Flask("configured")
+            made.config.from_object(config_class)
+            return made
+        """})
+
+    found = load(tmp_path)
+
+    assert found.config.get("GREETING") == "Hello from Config"
+    assert found.config["TESTING"] is True
+
+
+def test_make_app_factory_is_called(tmp_path):
+    write(tmp_path, {"app.py": """\
+        from flask import Flask
+
+
+        def make_app():
+            return Flask("made-by-make-app")
+        """})
+
+    assert load(tmp_path).name == "made-by-make-app"
+
+
+def test_app_py_importing_a_factory_from_a_package_is_found(tmp_path):
+    write(tmp_path, {
+        "app.py": """\
+            from mission import create_app
+
+            app = create_app()
+            """,
+        "mission/__init__.py": """\
+            from flask import Flask
+
+
+            def create_app():
+                made = Flask("mission")
+
+                @made.route("/status")
+                def status():
+                    return {"status": "nominal"}
+
+                return made
+            """,
+    })
+
+    found = load(tmp_path)
+
+    assert found.name == "mission"
+    assert found.test_client().get("/status").get_json() == {"status": "nominal"}
+
+
+def test_app_package_without_app_py_is_found(tmp_path):
+    write(tmp_path, {
+        "app/__init__.py": """\
+            from flask import Flask
+
+
+            def create_app():
+                made = Flask(__name__)
+                from app import views
+
+                views.register(made)
+                return made
+            """,
+        "app/views.py": """\
+            def register(made):
+                made.add_url_rule("/", "home", lambda: "from the package")
+            """,
+    })
+
+    found = load(tmp_path)
+
+    assert found.test_client().get("/").text == "from the package"
+
+
+def test_wsgi_py_is_preferred_over_app_py(tmp_path):
+    write(tmp_path, {
+        "app.py": 'from flask import Flask\napp = Flask("from-app-py")\n',
+        "wsgi.py": 'from flask import Flask\napp = Flask("from-wsgi-py")\n',
+    })
+
+    assert load(tmp_path).name == "from-wsgi-py"
+
+
+@pytest.mark.parametrize("source", [
+    pytest.param(MODULE_APP, id="module-app"),
+    pytest.param(
+        "from flask import Flask\n\ndef create_app():\n    made = Flask('f')\n    made.config['TESTING'] = False\n"
+        "    return made\n",
+        id="factory",
+    ),
+    pytest.param(
+        "from flask import Flask\n\ndef create_app(test_config=None):\n    made = Flask('f')\n"
+        "    made.config['TESTING'] = False\n    return made\n",
+        id="factory-with-test-config",
+    ),
+])
+def test_test_config_is_applied_to_the_found_app(tmp_path, source):
+    write(tmp_path, {"app.py": source})
+
+    found = load(tmp_path)
+
+    assert found.config["TESTING"] is True
+    assert found.config["GRADER_MARK"] == "from-the-grader"
+
+
+# --- errors a student can act on ---------------------------------------------------------------
+
+
+def test_submission_without_app_py_or_wsgi_py_is_an_error_mentioning_app_py(tmp_path):
+    write(tmp_path, {"main.py": 'from flask import Flask\napp = Flask("main")\n'})
+
+    message = discovery_error(tmp_path)
+
+    assert "app.py" in message
+
+
+def test_module_without_any_app_names_the_file_and_what_to_define(tmp_path):
+    write(tmp_path, {"app.py": "from flask import Flask\n\nGREETING = 'hi'\n"})
+
+    message = discovery_error(tmp_path)
+
+    assert message.startswith("app.py: ")
+    assert "app = Flask(__name__)" in message
+    assert "create_app()" in message
+
+
+def test_package_without_any_app_names_its_init_file(tmp_path):
+    write(tmp_path, {"app/__init__.py": "GREETING = 'hi'\n"})
+
+    message = discovery_error(tmp_path)
+
+    assert message.startswith("app/__init__.py: ")
+    assert "no Flask app" in message
+
+
+def test_syntax_error_names_file_and_line(tmp_path):
+    write(tmp_path, {"app.py": """\
+        from flask import Flask
+
+        app = Flask(__name__)
+
+        @app.route("/")
+        def home(:
+            return "home"
+        """})
+
+    message = discovery_error(tmp_path)
+
+    assert message.startswith("app.py, line 6: SyntaxError: "), message
+    assert len(message) > len("app.py, line 6: SyntaxError: ")
+
+
+def test_import_error_names_file_line_and_missing_module(tmp_path):
+    write(tmp_path, {"app.py": """\
+        from flask import Flask
+        import flask_nonexistent
+
+        app = Flask(__name__)
+        """})
+
+    message = discovery_error(tmp_path)
+
+    assert message == "app.py, line 2: ModuleNotFoundError: No module named 'flask_nonexistent'"
+
+
+def test_exception_in_a_helper_module_reports_the_deepest_submission_frame(tmp_path):
+    write(tmp_path, {
+        "app.py": """\
+            from flask import Flask
+            from mission import db
+
+            app = Flask(__name__)
+            """,
+        "mission/__init__.py": "",
+        "mission/db.py": """\
+            import json
+
+
+            def connect(url):
+                return json.loads(url)
+
+
+            connection = connect("not json")
+            """,
+    })
+
+    message = discovery_error(tmp_path)
+
+    assert message.startswith("mission/db.py, line 5: JSONDecodeError: "), message
+
+
+def test_absolute_paths_in_an_exception_message_are_made_relative(tmp_path):
+    write(tmp_path, {"app.py": """\
+        import os
+        from flask import Flask
+
+        app = Flask(__name__)
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "settings.json")) as f:
+            app.config["SETTINGS"] = f.read()
+        """})
+
+    message = discovery_error(tmp_path)
+
+    assert message.startswith("app.py, line 5: FileNotFoundError: "), message
+    assert "'settings.json'" in message
+
+
+@pytest.mark.parametrize(("source", "line"), [
+    pytest.param(b'from flask import Flask\napp = Flask(__name__)\ns = "caf\xe9"\n', 3, id="latin-1-string"),
+    pytest.param(b"from flask import Flask\ncaf\xe9 = 1\napp = Flask(__name__)\n", 2, id="latin-1-name"),
+])
+def test_file_that_is_not_utf8_is_a_syntax_error_without_private_paths(tmp_path, source, line):
+    write(tmp_path, {"app.py": source})
+
+    message = discovery_error(tmp_path)
+
+    assert message.startswith(f"app.py, line {line}: SyntaxError: "), message
+
+
+def test_sys_exit_at_import_is_a_discovery_error_not_a_system_exit(tmp_path):
+    write(tmp_path, {"app.py": """\
+        import sys
+        from flask import Flask
+
+        sys.exit(3)
+        app = Flask(__name__)
+        """})
+
+    message = discovery_error(tmp_path)
+
+    assert message.startswith("app.py, line 4: SystemExit: "), message
+    assert "exit(3)" in message
+
+
+def test_factory_returning_none_says_it_returned_nonetype(tmp_path):
+    write(tmp_path, {"app.py": """\
+        from flask import Flask
+
+
+        def create_app():
+            made = Flask(__name__)
+        """})
+
+    message = discovery_error(tmp_path)
+
+    assert message.startswith("app.py: "), message
+    assert "create_app() returned NoneType" in message
+
+
+def test_factory_raising_names_file_and_line(tmp_path):
+    write(tmp_path, {"app.py": """\
+        from flask import Flask
+
+
+        def create_app():
+            made = Flask(__name__)
+            raise RuntimeError("database is not configured")
+        """})
+
+    message = discovery_error(tmp_path)
+
+    assert message == "app.py, line 6: RuntimeError: database is not configured"
+
+
+def test_broken_config_update_is_a_discovery_error(tmp_path):
+    write(tmp_path, {"app.py": """\
+        from flask import Config, Flask
+
+
+        class FrozenConfig(Config):
+            def update(self, *args, **kwargs):
+                raise TypeError("config is frozen")
+
+
+        class FrozenFlask(Flask):
+            config_class = FrozenConfig
+
+
+        app = FrozenFlask(__name__)
+        """})
+
+    message = discovery_error(tmp_path)
+
+    assert message == "app.py, line 6: TypeError: config is frozen"
