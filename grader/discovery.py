@@ -16,6 +16,9 @@ from flask import Flask
 
 MODULES = ("wsgi", "app")  # `flask run` without --app tries wsgi.py, then app.py
 FACTORIES = ("create_app", "make_app")
+# What student code may raise that means "this app is broken". Other BaseExceptions (a sandbox's
+# deadline, Ctrl-C) pass through: they are the grader's, not the student's.
+STUDENT_ERRORS = (Exception, SystemExit)
 
 
 class DiscoveryError(Exception):
@@ -41,7 +44,7 @@ def load_app(root: Path, test_config: dict) -> Flask:
     sys.path.insert(0, str(root))
     try:
         module = importlib.import_module(names[0])
-    except BaseException as exc:  # noqa: BLE001 - student code may raise anything, even SystemExit
+    except STUDENT_ERRORS as exc:
         raise DiscoveryError(describe_exception(exc, root, f"importing {names[0]}")) from None
     app = _find_app(module, root, test_config)
     try:
@@ -77,7 +80,7 @@ def _call_factory(factory, name: str, where: str, root: Path, test_config: dict)
         # A factory with a `test_config` parameter (as in Flask's tutorial) gets the config;
         # the test config is applied again afterwards either way.
         app = factory(dict(test_config)) if takes_config else factory()
-    except BaseException as exc:  # noqa: BLE001
+    except STUDENT_ERRORS as exc:
         raise DiscoveryError(describe_exception(exc, root, f"calling {name}()")) from None
     if not isinstance(app, Flask):
         raise DiscoveryError(f"{where}: {name}() returned {type(app).__name__}, not a Flask app")
@@ -107,8 +110,6 @@ def describe_exception(exc: BaseException, root: Path, doing: str) -> str:
         detail = str(exc)
     if isinstance(exc, SystemExit):
         detail = f"the app called exit({exc.code!r}) while {doing}"
-    elif isinstance(exc, KeyboardInterrupt):
-        detail = f"interrupted while {doing}"
     detail = _relative(" ".join(detail.split()), root)
     message = f"{name}: {detail}" if detail else name
     if filename and _inside(filename, root):

@@ -266,3 +266,39 @@ def test_validate_reports_a_malformed_mutant_file(grader, course):
     mutant.write_text("mistake: x\nexpected_score: eighty\n")
     line = _one_line_error(grader("validate", "hello-mission", env={"GRADER_COURSE": str(course)}))
     assert "two-h1/mutant.yaml: expected_score:" in line
+
+
+# --- time limits ---------------------------------------------------------------------------------
+
+def _with_limits(course: Path, **limits: float) -> None:
+    rubric = course / "rubrics" / "hello-mission.yaml"
+    data = yaml.safe_load(rubric.read_text())
+    data["limits"].update(limits)
+    rubric.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_app_that_never_starts_fails_once_in_bounded_time(grader, course, tmp_path):
+    _with_limits(course, start_timeout=1)
+    submission = tmp_path / "slow"
+    submission.mkdir()
+    (submission / "app.py").write_text("from flask import Flask\nwhile True:\n    pass\napp = Flask(__name__)\n")
+    run = grader("check", "hello-mission", submission, "--format", "json", env={"GRADER_COURSE": str(course)})
+    assert run.returncode == 0, run
+    result = run.json()
+    assert (result["status"], result["score"]) == ("error", 0)
+    assert result["errors"][0] == "the app could not start: the app did not start within 1 s"
+    assert result["duration"] < 10  # started once, not once per test
+
+
+def test_request_that_hangs_fails_only_its_own_tests(grader, course, tmp_path):
+    _with_limits(course, request_timeout=1)
+    submission = tmp_path / "hang"
+    shutil.copytree(HELLO / "solution", submission)
+    app = submission / "app.py"
+    app.write_text(app.read_text().replace(
+        'def status():\n', 'def status():\n    while True:\n        pass\n'))
+    result = grader("check", "hello-mission", submission, "--format", "json", env={"GRADER_COURSE": str(course)}).json()
+    assert result["score"] == 80
+    status = next(c for c in result["criteria"] if c["id"] == "status")
+    assert status["status"] == "fail"
+    assert status["tests"][0]["message"] == "GET /status did not answer within 1 s"

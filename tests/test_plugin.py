@@ -240,6 +240,11 @@ def test_app_handle_lists_routes_with_methods_finds_one_route_and_shows_config(p
             return "home"
 
 
+        @app.route("/launchpad")
+        def launchpad():
+            return "pad"
+
+
         @app.route("/launch", methods=["POST"])
         def launch():
             return "launched"
@@ -256,7 +261,8 @@ def test_app_handle_lists_routes_with_methods_finds_one_route_and_shows_config(p
 
         def test_route_lookup(app):
             launch = app.route("/launch")
-            assert launch is not None and launch.endpoint == "launch"
+            assert launch is not None
+            assert (launch.rule, launch.endpoint) == ("/launch", "launch")
             assert app.route("/missing") is None
 
         def test_config(app):
@@ -324,6 +330,22 @@ def test_failed_assertion_records_the_assertions_own_message(pytester):
     assert found["test_wrong_status"]["message"] == "GET / gave 200, expected 201"
     assert found["test_bare_assert"]["message"] == "assert 200 == 201"
     assert found["test_other_exception"]["message"] == "KeyError: 'missing'"
+
+
+def test_multiline_assertion_message_is_recorded_as_written(pytester):
+    # pytest's rewritten assert indents a message's continuation lines by two spaces
+    # ("line one\n  line two"); the record should hold the message the test author wrote.
+    student = write_student(pytester, HELLO_APP)
+    pytester.makepyfile(test_multiline="""
+        def test_status(client):
+            r = client.get("/")
+            assert r.status_code == 201, f"GET / gave {r.status_code}.\\nExpected 201 Created."
+        """)
+
+    result, records = run(pytester, submission=student)
+
+    result.assert_outcomes(failed=1)
+    assert outcomes(records)["test_status"]["message"] == "GET / gave 200.\nExpected 201 Created."
 
 
 def test_passing_test_records_passed_without_message_and_a_numeric_duration(pytester):

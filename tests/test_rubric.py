@@ -135,6 +135,15 @@ def test_unknown_key_in_limits_lists_limit_keys(tmp_path):
     assert "(allowed: request_timeout, start_timeout, memory_mb)" in message
 
 
+def test_misspelt_key_is_reported_as_unknown_rather_than_missing(tmp_path):
+    path = write(tmp_path, VALID.replace("    points: 10\n", "    point: 10\n"))
+
+    message = load_error(path)
+
+    assert message.startswith(f"{path}:11: criteria[1] (status): unknown key 'point'")
+    assert message.endswith("(and 1 more problem)")
+
+
 def test_criterion_without_tests_key_is_reported_at_the_criterion(tmp_path):
     path = write(tmp_path, VALID.replace("    tests:\n      markers: [home]\n", ""))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from grader.discovery import DiscoveryError, describe_exception, load_app
+from grader.discovery import STUDENT_ERRORS, DiscoveryError, describe_exception, load_app
 from grader.rubric import Limits
 from grader.sandbox.base import TEST_CONFIG, AppStartError, AppUnavailable, Connection, Route, Sandbox
 
@@ -74,7 +74,7 @@ class InProcessConnection(Connection):
                         iterable.close()
         except _Deadline:
             raise AppUnavailable(f"{request} did not answer within {self.limits.request_timeout:g} s") from None
-        except BaseException as exc:  # noqa: BLE001 - sys.exit() in a route is a crash of that request
+        except STUDENT_ERRORS as exc:  # sys.exit() in a route is a crash of that request
             raise AppUnavailable(f"{request} crashed the app: {describe_exception(exc, self.root, request)}") from None
         status, headers = captured[-1]
         start_response(status, headers)
