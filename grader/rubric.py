@@ -76,7 +76,8 @@ class Rubric(_Model):
             try:
                 Requirement(spec)
             except InvalidRequirement as exc:
-                raise ValueError(f"{spec!r} is not a pip requirement ({exc})") from None
+                reason = str(exc).splitlines()[0]
+                raise ValueError(f"{spec!r} is not a pip requirement ({reason})") from None
         return value
 
     @field_validator("criteria")
@@ -135,6 +136,7 @@ def load_rubric(path: Path) -> LoadedRubric:
         _record_lines(node, (), lines, path)
     if not isinstance(data, dict):
         raise GraderError(f"{path}:1: a rubric must be a mapping with keys exercise, title, criteria")
+    _check_unique_ids(data, path, lines)
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as exc:
@@ -145,6 +147,20 @@ def load_rubric(path: Path) -> LoadedRubric:
             f"the file name; rename the file to {rubric.exercise}.yaml or fix the key"
         )
     return LoadedRubric(rubric, path, lines)
+
+
+def _check_unique_ids(data: dict, path: Path, lines: dict[tuple, int]) -> None:
+    # Checked here, not only by the model, to point at the repeated entry rather than the list.
+    criteria = data.get("criteria")
+    seen: set[str] = set()
+    for index, entry in enumerate(criteria if isinstance(criteria, list) else []):
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(ident, str) and ident in seen:
+            raise GraderError(
+                f"{path}:{_line_of(lines, ('criteria', index, 'id'))}: criteria[{index}].id: "
+                f"criterion id {ident!r} is used twice; give each criterion its own id"
+            )
+        seen.add(ident)
 
 
 def _record_lines(node: yaml.Node, loc: tuple, lines: dict[tuple, int], path: Path) -> None:
@@ -182,7 +198,7 @@ def _describe(exc: ValidationError, path: Path, lines: dict[tuple, int], data: d
     elif kind == "missing":
         what = f"{_dotted(loc[:-1], data) or 'top level'}: missing key {loc[-1]!r}"
     else:
-        message = first["msg"].removeprefix("Value error, ")
+        message = " ".join(first["msg"].removeprefix("Value error, ").split())
         got = "" if kind == "value_error" else f" (got {_short(first.get('input'))})"
         what = f"{_dotted(loc, data) or 'top level'}: {message}{got}"
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""

@@ -58,16 +58,19 @@ def private_copy(source: Path, target: Path) -> list[str]:
             relative = path.relative_to(source)
             if path.is_symlink():
                 real = path.resolve()
-                if not real.is_relative_to(source) or not real.is_file():
+                if not real.is_relative_to(source):
                     warnings.append(f"{relative}: symlink to outside the submission, left out")
+                    continue
+                if not real.is_file():
+                    warnings.append(f"{relative}: broken symlink, left out")
                     continue
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
-                warnings.append(f"{relative}: {size // (1024 * 1024)} MiB file, over the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit, left out")
+                warnings.append(f"{relative}: {size / 2**20:.1f} MiB file, over the {MAX_FILE_BYTES / 2**20:g} MiB limit, left out")
                 continue
             total += size
             if total > MAX_TOTAL_BYTES:
-                warnings.append(f"{relative}: submission over {MAX_TOTAL_BYTES // (1024 * 1024)} MiB, the rest left out")
+                warnings.append(f"{relative}: submission over {MAX_TOTAL_BYTES / 2**20:g} MiB, the rest left out")
                 return warnings
             shutil.copyfile(path, out / name)
     return warnings

@@ -244,7 +244,7 @@ def test_file_over_the_size_limit_is_left_out_with_a_warning(tmp_path, monkeypat
 
     warnings = private_copy(sub, tmp_path / "copy")
 
-    assert warnings == ["static/video.bin: 3 MiB file, over the 1 MiB limit, left out"]
+    assert warnings == ["static/video.bin: 3.0 MiB file, over the 1 MiB limit, left out"]
     assert not (tmp_path / "copy" / "static" / "video.bin").exists()
     assert (tmp_path / "copy" / "static" / "exact.bin").stat().st_size == MiB
     assert (tmp_path / "copy" / "app.py").is_file()
@@ -278,7 +278,7 @@ def test_oversized_file_does_not_count_towards_the_total(tmp_path, monkeypatch):
 
     warnings = private_copy(sub, tmp_path / "copy")
 
-    assert warnings == ["a_huge.bin: 5 MiB file, over the 1 MiB limit, left out"]
+    assert warnings == ["a_huge.bin: 5.0 MiB file, over the 1 MiB limit, left out"]
     assert files_under(tmp_path / "copy") == {"b.bin", "c.bin"}
 
 

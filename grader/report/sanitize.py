@@ -12,10 +12,16 @@ _MD_PUNCT = set(string.punctuation) - set("&<>")
 
 def clean(text: str, limit: int = 500) -> str:
     """Strip terminal escapes and control characters, defuse workflow commands, cap the length."""
-    text = _CONTROL.sub("", _ANSI.sub("", text.replace("\r\n", "\n")))
-    # A line starting with '::' would be a GitHub Actions workflow command in a CI log.
-    text = re.sub(r"(?m)^(\s*)::", r"\1: :", text)
+    text = defuse_workflow_commands(_CONTROL.sub("", _ANSI.sub("", text.replace("\r\n", "\n"))))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def defuse_workflow_commands(text: str) -> str:
+    """Break every line that starts with '::', which a GitHub Actions log would run as a command.
+
+    Applied to whole reports too: wrapping can move '::' to the start of a line.
+    """
+    return re.sub(r"(?m)^(\s*)::", r"\1: :", text)
 
 
 def markdown_text(text: str, limit: int = 500) -> str:

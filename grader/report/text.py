@@ -8,7 +8,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from grader.report.sanitize import clean
+from grader.report.sanitize import clean, defuse_workflow_commands
 from grader.result import CriterionResult, Result, _number
 
 MARKS = {"pass": ("✔", "green"), "partial": ("◐", "yellow"), "fail": ("✘", "red")}
@@ -27,7 +27,7 @@ def render_text(result: Result, *, color: bool = False, width: int = 100) -> str
         console.print(Text("Problems", style="bold red"))
         for error in result.errors:
             console.print(Text(f"  • {clean(error)}"))
-    return buffer.getvalue()
+    return defuse_workflow_commands(buffer.getvalue())
 
 
 def _heading(result: Result) -> Text:
