@@ -76,10 +76,10 @@ def _find_app(module, root: Path, test_config: dict) -> Flask:
 
 def _call_factory(factory, name: str, where: str, root: Path, test_config: dict) -> Flask:
     try:
-        takes_config = _accepts_one_argument(factory)
         # A factory with a `test_config` parameter (as in Flask's tutorial) gets the config;
-        # the test config is applied again afterwards either way.
-        app = factory(dict(test_config)) if takes_config else factory()
+        # any other is called with no arguments, as `flask run` does (a `config_class=Config`
+        # parameter keeps its default). The test config is applied afterwards either way.
+        app = factory(test_config=dict(test_config)) if _takes_test_config(factory) else factory()
     except STUDENT_ERRORS as exc:
         raise DiscoveryError(describe_exception(exc, root, f"calling {name}()")) from None
     if not isinstance(app, Flask):
@@ -87,13 +87,12 @@ def _call_factory(factory, name: str, where: str, root: Path, test_config: dict)
     return app
 
 
-def _accepts_one_argument(factory) -> bool:
+def _takes_test_config(factory) -> bool:
     try:
-        parameters = list(inspect.signature(factory).parameters.values())
+        parameter = inspect.signature(factory).parameters.get("test_config")
     except (TypeError, ValueError):
         return False
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return bool(positional)
+    return parameter is not None and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
 
 
 def describe_exception(exc: BaseException, root: Path, doing: str) -> str:

@@ -104,7 +104,11 @@ def failure_message(exc: BaseException) -> str:
         text = str(exc)
         # pytest appends its introspection ("\nassert 404 == 200 ...") to a message; keep the message.
         head, sep, _ = text.partition("\nassert ")
-        text = head if sep and head.strip() else text.splitlines()[0] if text else "assertion failed"
+        if sep and head.strip():
+            # pytest indents the message's continuation lines by two spaces; undo that.
+            text = "\n".join(line.removeprefix("  ") for line in head.splitlines())
+        else:
+            text = text.splitlines()[0] if text else "assertion failed"
     elif isinstance(exc, pytest.skip.Exception):
         text = f"skipped: {exc.msg}"
     elif isinstance(exc, pytest.fail.Exception):

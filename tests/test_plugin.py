@@ -170,6 +170,43 @@ def test_route_raising_answers_500_instead_of_raising_in_the_test(pytester):
     assert outcomes(records)["test_crashing_route_is_a_500"]["outcome"] == "passed"
 
 
+def test_route_calling_sys_exit_fails_only_its_test_with_file_and_line(pytester):
+    student = write_student(pytester, """\
+        import sys
+
+        from flask import Flask
+
+        app = Flask(__name__)
+
+
+        @app.route("/")
+        def home():
+            return "still here"
+
+
+        @app.route("/abort")
+        def abort_mission():
+            sys.exit(1)
+        """)
+    pytester.makepyfile(test_exit="""
+        def test_abort(client):
+            client.get("/abort")
+
+        def test_home_after_the_exit(client):
+            assert client.get("/").text == "still here"
+        """)
+
+    result, records = run(pytester, submission=student)
+
+    result.assert_outcomes(passed=1, failed=1)
+    found = outcomes(records)
+    assert found["test_abort"]["outcome"] == "failed"
+    assert found["test_abort"]["message"] == (
+        "GET /abort crashed the app: app.py, line 15: SystemExit: the app called exit(1) while GET /abort"
+    )
+    assert found["test_home_after_the_exit"]["outcome"] == "passed"
+
+
 def test_route_that_never_answers_fails_only_its_test_with_a_timeout_message(pytester):
     student = write_student(pytester, """\
         from flask import Flask
