@@ -21,7 +21,7 @@ STAMP = VENV / ".installed"
 USAGE = """usage: python3 dev.py COMMAND [ARGS...]
 
   demo    grade the bundled example submissions of hello-mission (solution, starter, mutants)
-  test    run the test suite (extra ARGS go to pytest), then validate every exercise
+  test    validate every exercise, then run the test suite (extra ARGS go to pytest)
   setup   only create .venv and install the project
 """
 
@@ -55,10 +55,9 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         return run(str(BIN / "grader"), "validate", "hello-mission", *rest)
     if command == "test":
-        code = run(str(BIN / "python"), "-m", "pytest", "-n", "auto", *rest)
-        if code != 0:
-            return code
-        return run(str(BIN / "grader"), "validate")
+        # Exercises first, so that the suite's own summary is the last thing printed.
+        code = run(str(BIN / "grader"), "validate")
+        return code or run(str(BIN / "python"), "-m", "pytest", "-n", "auto", *rest)
     return 0
 
 
