@@ -25,6 +25,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-sandbox", metavar="NAME", default="inprocess", help="where the app runs")
     group.addoption("--grader-rubric", metavar="FILE", help="rubric whose limits apply")
     group.addoption("--grader-records", metavar="FILE", help="write one JSON record per test here")
+    group.addoption("--grader-image", metavar="TAG", help="Docker image for --grader-sandbox docker")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -129,19 +130,26 @@ def grader_connection(request: pytest.FixtureRequest):
             "no submission to grade: run `grader check EXERCISE PATH`, or pytest with --grader-submission PATH",
             pytrace=False,
         )
-    rubric = config.getoption("grader_rubric")
-    limits = load_rubric(Path(rubric)).rubric.limits if rubric else Limits()
-    sandbox = get_sandbox(config.getoption("grader_sandbox"))
+    rubric_path = config.getoption("grader_rubric")
+    rubric = load_rubric(Path(rubric_path)).rubric if rubric_path else None
+    limits = rubric.limits if rubric else Limits()
+    sandbox = get_sandbox(config.getoption("grader_sandbox"), rubric.packages if rubric else [],
+                          config.getoption("grader_image"))
+    recorder = config.pluginmanager.get_plugin("grader-outcomes")
     try:
         connection: Connection = sandbox.start(Path(submission).resolve(), limits)
     except AppStartError as exc:
-        recorder = config.pluginmanager.get_plugin("grader-outcomes")
         if recorder is not None:
             recorder.write({"type": "app_error", "message": exc.message})
         # Cached by pytest for the session: every test fails with this, the app is tried once.
         pytest.fail(f"the app could not start: {exc.message}", pytrace=False)
-    yield connection
-    connection.close()
+    try:
+        yield connection
+    finally:
+        if recorder is not None:
+            text, total = connection.app_output()
+            recorder.write({"type": "app_output", "text": text, "total": total})
+        connection.close()
 
 
 @pytest.fixture

@@ -32,6 +32,8 @@ class RunRecords:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     app_error: str | None = None
     collect_errors: list[str] = field(default_factory=list)
+    app_output: str = ""
+    app_output_total: int = 0
 
 
 def read_records(path: Path) -> RunRecords:
@@ -67,5 +69,9 @@ def _add(records: RunRecords, record: dict) -> None:
         )
     elif kind == "app_error" and isinstance(record.get("message"), str):
         records.app_error = records.app_error or record["message"]
+    elif kind == "app_output" and isinstance(record.get("text"), str):
+        records.app_output = record["text"][: 64 * 1024]
+        total = record.get("total")
+        records.app_output_total = total if isinstance(total, int) and total >= 0 else len(records.app_output)
     elif kind == "collect_error":
         records.collect_errors.append(f"{nodeid}: {record.get('message')}")

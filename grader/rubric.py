@@ -27,6 +27,8 @@ class Limits(_Model):
     request_timeout: float = Field(5.0, gt=0, le=600, description="seconds one request may take")
     start_timeout: float = Field(10.0, gt=0, le=600, description="seconds the app may take to start")
     memory_mb: int = Field(512, ge=32, le=65536, description="memory for the app, MiB")
+    processes: int = Field(128, ge=1, le=4096, description="processes and threads the app may have")
+    cpus: float = Field(1.0, gt=0, le=64, description="CPU cores the app may use (docker)")
 
 
 class TestSelector(_Model):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from bs4 import BeautifulSoup
 from werkzeug.test import TestResponse
 
-from grader.sandbox.base import Connection, Route
+from grader.sandbox.base import Connection, RenderedTemplate, Route
 
 
 def excerpt(text: str, limit: int = 200) -> str:
@@ -57,3 +57,19 @@ class AppHandle:
     def route(self, rule: str) -> Route | None:
         """The route whose rule is exactly `rule`, or None."""
         return next((r for r in self.routes if r.rule == rule), None)
+
+    @property
+    def templates(self) -> list[RenderedTemplate]:
+        """The templates the most recent request rendered: `.name` and `.context` (variable names).
+
+        >>> client.get("/"); assert app.templates[0].name == "index.html"
+        """
+        return self._connection.rendered_templates()
+
+    def sql(self, query: str, *params) -> list[dict]:
+        """Rows of a read-only query on the app's SQLite database, as dicts.
+
+        >>> app.sql("SELECT title FROM post WHERE id = ?", 1)
+        """
+        columns, rows = self._connection.sql(query, params)
+        return [dict(zip(columns, row)) for row in rows]

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from grader.sandbox.base import TEST_CONFIG, AppStartError, AppUnavailable, Connection, Route, Sandbox
+from grader.sandbox.base import (
+    TEST_CONFIG, AppStartError, AppUnavailable, Connection, RenderedTemplate, Route, Sandbox,
+)
 
-SANDBOXES = ("inprocess",)
+SANDBOXES = ("inprocess", "process", "docker")
 
 
-def get_sandbox(name: str) -> Sandbox:
-    """The sandbox called `name` (one of SANDBOXES)."""
+def get_sandbox(name: str, packages: list[str] | None = None, image: str | None = None) -> Sandbox:
+    """The sandbox called `name` (one of SANDBOXES); `packages` are the exercise's, to preload."""
     if name == "inprocess":
         from grader.sandbox.inprocess import InProcessSandbox
 
         return InProcessSandbox()
+    if name == "process":
+        from grader.sandbox.process import ProcessSandbox
+
+        return ProcessSandbox(packages)
+    if name == "docker":
+        from grader.sandbox.docker import DockerSandbox
+
+        return DockerSandbox(image, packages)
     raise ValueError(f"unknown sandbox {name!r}; choose one of {', '.join(SANDBOXES)}")
 
 
-__all__ = ["SANDBOXES", "TEST_CONFIG", "AppStartError", "AppUnavailable", "Connection", "Route", "Sandbox", "get_sandbox"]
+__all__ = [
+    "SANDBOXES", "TEST_CONFIG", "AppStartError", "AppUnavailable", "Connection", "RenderedTemplate", "Route",
+    "Sandbox", "get_sandbox",
+]

@@ -28,6 +28,14 @@ class Route:
     methods: frozenset[str]
 
 
+@dataclass(frozen=True)
+class RenderedTemplate:
+    """A template a request rendered: its name and the names of its context variables."""
+
+    name: str
+    context: list[str]
+
+
 class AppStartError(Exception):
     """The app could not be started; `message` names file, line and exception."""
 
@@ -47,6 +55,8 @@ class AppUnavailable(Exception):
 class Connection(abc.ABC):
     """A started submission. Callable as a WSGI app; also answers questions about the app."""
 
+    templates: list[RenderedTemplate] = []
+
     @abc.abstractmethod
     def __call__(self, environ: dict, start_response):  # WSGI
         ...
@@ -58,6 +68,18 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def config(self) -> dict:
         ...
+
+    @abc.abstractmethod
+    def sql(self, query: str, params: list | tuple = ()) -> tuple[list[str], list[list]]:
+        """Run a read-only query on the app's SQLite database: (columns, rows)."""
+
+    def rendered_templates(self) -> list[RenderedTemplate]:
+        """The templates the most recent request rendered."""
+        return list(self.templates)
+
+    def app_output(self) -> tuple[str, int]:
+        """What the app printed: (the first bytes kept, as text; the total number of bytes)."""
+        return "", 0
 
     def close(self) -> None:
         """Stop the app and clean up; safe to call twice."""

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, template_rendered
 
 from grader.discovery import STUDENT_ERRORS, DiscoveryError, describe_exception, load_app
 from grader.rubric import Limits
-from grader.sandbox.base import TEST_CONFIG, AppStartError, AppUnavailable, Connection, Route, Sandbox
+from grader.sandbox.agent import describe_routes, read_only_query, safe_config, sqlite_path
+from grader.sandbox.base import TEST_CONFIG, AppStartError, AppUnavailable, Connection, RenderedTemplate, Route, Sandbox
 
 
 class _Deadline(BaseException):
@@ -59,9 +59,12 @@ class InProcessConnection(Connection):
         self.app = app
         self.root = root
         self.limits = limits
+        self.templates: list[RenderedTemplate] = []
+        template_rendered.connect(self._rendered, app)
 
     def __call__(self, environ: dict, start_response):
         request = f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '/')}"
+        self.templates = []
         try:
             with deadline(self.limits.request_timeout):
                 # Consume the whole body under the deadline: a streaming route can hang too.
@@ -80,19 +83,18 @@ class InProcessConnection(Connection):
         start_response(status, headers)
         return [body]
 
+    def _rendered(self, sender, template, context, **extra) -> None:
+        self.templates.append(RenderedTemplate(str(template.name), sorted(map(str, context))))
+
     def routes(self) -> list[Route]:
-        return [
-            Route(rule.rule, rule.endpoint, frozenset(rule.methods or ()))
-            for rule in self.app.url_map.iter_rules()
-        ]
+        return [Route(r["rule"], r["endpoint"], frozenset(r["methods"])) for r in describe_routes(self.app)]
 
     def config(self) -> dict:
-        return {key: value for key, value in self.app.config.items() if _json_safe(value)}
+        return safe_config(self.app)
 
-
-def _json_safe(value: object) -> bool:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return False
-    return True
+    def sql(self, query: str, params: list | tuple = ()) -> tuple[list[str], list[list]]:
+        path = sqlite_path(self.app)
+        reply = read_only_query(path, query, list(params)) if path else {"error": "the app configures no SQLite database"}
+        if "error" in reply:
+            raise AppUnavailable(f"querying the database: {reply['error']}")
+        return reply["columns"], reply["rows"]

@@ -1,0 +1,179 @@
+"""The agent: runs inside the sandbox, imports the student's app, answers framed messages.
+
+Standard library and Flask only, so that it can be copied into any image together with
+protocol.py and discovery.py. It never sees the tests; the grader treats every reply as
+untrusted. Run as `python -I -u agent.py` with the protocol on stdin/stdout.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":  # in a sandbox: protocol.py and discovery.py sit beside this file
+    # `python -I` leaves the script's folder off sys.path; the bundle is all that is added.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import discovery
+    import protocol
+else:  # imported from the grader package (the in-process sandbox shares helpers)
+    from grader import discovery
+    from grader.sandbox import protocol
+
+MAX_ROWS = 1000
+
+
+def describe_routes(app) -> list[dict]:
+    """The app's URL rules as JSON-safe dicts."""
+    return [
+        {"rule": rule.rule, "endpoint": rule.endpoint, "methods": sorted(rule.methods or ())}
+        for rule in app.url_map.iter_rules()
+    ]
+
+
+def safe_config(app) -> dict:
+    """The app's config values that survive a JSON round trip unchanged."""
+    out = {}
+    for key, value in app.config.items():
+        try:
+            if json.loads(json.dumps(value)) == value:
+                out[key] = value
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def sqlite_path(app) -> Path | None:
+    """Where the app keeps its SQLite database: DATABASE (Flask tutorial) or SQLALCHEMY_DATABASE_URI."""
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if isinstance(uri, str) and uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///").split("?")[0])
+        return path if path.is_absolute() else Path(app.instance_path) / path
+    database = app.config.get("DATABASE")
+    if isinstance(database, (str, os.PathLike)):
+        path = Path(database)
+        return path if path.is_absolute() else Path(app.root_path) / path
+    return None
+
+
+def read_only_query(path: Path, query: str, params: list) -> dict:
+    """Run one query on the database opened read-only; at most MAX_ROWS rows."""
+    if not path.is_file():
+        return {"error": f"no database file at {path.name}"}
+    connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        connection.execute("PRAGMA query_only = ON")
+        cursor = connection.execute(query, params)
+        columns = [c[0] for c in cursor.description or ()]
+        rows = [[_cell(v) for v in row] for row in cursor.fetchmany(MAX_ROWS)]
+        return {"columns": columns, "rows": rows}
+    except sqlite3.Error as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        connection.close()
+
+
+def _cell(value):
+    return value.hex() if isinstance(value, bytes) else value
+
+
+class Agent:
+    """Dispatches one message at a time to the student's app."""
+
+    def __init__(self) -> None:
+        self.app = None
+        self.root = Path.cwd()
+        self.templates: list[dict] = []
+
+    def handle(self, header: dict, body: bytes) -> tuple[dict, bytes]:
+        op = header.get("op")
+        if op == "ping":
+            return {"pong": True}, b""
+        if op == "start":
+            return self.start(header), b""
+        if self.app is None:
+            return {"error": "the app is not started"}, b""
+        if op == "request":
+            return self.request(header, body)
+        if op == "routes":
+            return {"routes": describe_routes(self.app)}, b""
+        if op == "config":
+            return {"config": safe_config(self.app)}, b""
+        if op == "sql":
+            path = sqlite_path(self.app)
+            if path is None:
+                return {"error": "the app configures no SQLite database (DATABASE or SQLALCHEMY_DATABASE_URI)"}, b""
+            return read_only_query(path, str(header.get("query", "")), list(header.get("params") or [])), b""
+        return {"error": f"unknown op {op!r}"}, b""
+
+    def start(self, header: dict) -> dict:
+        try:
+            self.app = discovery.load_app(self.root, dict(header.get("config") or {}))
+        except discovery.DiscoveryError as exc:
+            return {"ok": False, "error": exc.message}
+        from flask import template_rendered
+
+        template_rendered.connect(self._rendered, self.app)
+        return {"ok": True}
+
+    def _rendered(self, sender, template, context, **extra) -> None:
+        self.templates.append({"name": str(template.name), "context": sorted(map(str, context))[:200]})
+
+    def request(self, header: dict, body: bytes) -> tuple[dict, bytes]:
+        environ = {k: v for k, v in (header.get("environ") or {}).items() if isinstance(k, str) and isinstance(v, str)}
+        environ.update({
+            "wsgi.version": (1, 0), "wsgi.url_scheme": environ.pop("wsgi.url_scheme", "http"),
+            "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,
+        })
+        started: list = []
+        self.templates = []
+        what = f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '/')}"
+        try:
+            result = self.app(environ, lambda status, headers, exc_info=None: started.append((status, headers)))
+            try:
+                chunks, size = [], 0
+                for chunk in result:
+                    size += len(chunk)
+                    if size > protocol.MAX_BODY:
+                        return {"error": f"the response body is over {protocol.MAX_BODY >> 20} MiB"}, b""
+                    chunks.append(chunk)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        except discovery.STUDENT_ERRORS as exc:
+            return {"crash": discovery.describe_exception(exc, self.root, what)}, b""
+        if not started:
+            return {"error": "the app never called start_response"}, b""
+        status, headers = started[-1]
+        return {"status": status, "headers": [[str(k), str(v)] for k, v in headers], "templates": self.templates}, b"".join(chunks)
+
+
+def main() -> None:
+    # Keep the protocol's pipes to ourselves: the app's prints go to stderr (captured, capped)
+    # and its reads of stdin see an empty file.
+    channel_in = os.fdopen(os.dup(0), "rb", buffering=0)
+    channel_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    for name in filter(None, os.environ.get("GRADER_PRELOAD", "flask").split(",")):
+        try:  # warm imports before the student's code runs: faster start, same behaviour
+            __import__(name)
+        except Exception:  # noqa: BLE001 - a missing optional package is the app's problem later
+            pass
+    agent = Agent()
+    while True:
+        frame = protocol.read_frame(channel_in)
+        if frame is None:
+            return
+        reply, body = agent.handle(*frame)
+        channel_out.write(protocol.encode(reply, body))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Launcher for the process sandbox: limits, then (as root) namespaces and a minimal root, then exec.
+
+Run as `python -I jail.py CONFIG_JSON`. Standard library only, and single-threaded by
+construction, which is why this is a program and not a preexec_fn of the multi-threaded grader.
+
+As root it: unshares mount, network, IPC, UTS and PID namespaces (no network at all; when the
+sandbox's first process dies, every process in it dies); builds a new root on a tmpfs holding
+only read-only binds of the system and Python directories, the agent bundle at /opt/grader/agent,
+the submission's private copy at /app and fresh tmpfs at /tmp; chroots there; switches to an
+unprivileged uid; then applies the resource limits and execs the agent. As another user it
+applies the resource limits and execs the agent, nothing more.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import sys
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc")
+DEVICES = ("null", "zero", "random", "urandom")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    _check(_libc.mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data)), f"mount {target}")
+
+
+def _b(text: str | None):
+    return None if text is None else text.encode()
+
+
+def _bind(source: str, target: str, *, writable: bool = False, device: bool = False) -> None:
+    _mount(source, target, None, MS_BIND | MS_REC)
+    flags = MS_BIND | MS_REMOUNT | MS_NOSUID | (0 if device else MS_NODEV) | (0 if writable else MS_RDONLY)
+    _mount(None, target, None, flags)
+
+
+def build_root(root: str, app: str, bundle: str, python_dirs: list[str], tmp_mb: int) -> None:
+    """Make `root` a tmpfs holding only what the agent needs, then chroot into it."""
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
+    for directory in SYSTEM_DIRS:
+        if os.path.islink(directory):  # merged /usr: /bin -> usr/bin
+            os.symlink(os.readlink(directory), root + directory)
+        elif os.path.isdir(directory):
+            os.makedirs(root + directory)
+            _bind(directory, root + directory)
+    for directory in python_dirs:  # the interpreter's prefix and the virtualenv, at their own paths
+        if not os.path.isdir(root + directory) or not os.listdir(root + directory):
+            os.makedirs(root + directory, exist_ok=True)
+            _bind(directory, root + directory)
+    os.makedirs(root + "/dev")
+    for device in DEVICES:
+        open(f"{root}/dev/{device}", "w").close()
+        _bind(f"/dev/{device}", f"{root}/dev/{device}", writable=True, device=True)
+    for directory in ("/tmp", "/dev/shm"):
+        os.makedirs(root + directory, exist_ok=True)
+        _mount("tmpfs", root + directory, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
+    os.makedirs(root + "/opt/grader/agent")
+    _bind(bundle, root + "/opt/grader/agent")
+    os.makedirs(root + "/app")
+    _bind(app, root + "/app", writable=True)
+    os.chroot(root)
+    os.chdir("/app")
+
+
+def apply_limits(limits: dict) -> None:
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+
+
+def isolate(config: dict) -> None:
+    """As root: new namespaces, a minimal root, an unprivileged uid. Returns in the sandboxed child."""
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID), "unshare")
+    pid = os.fork()
+    if pid:  # outside: wait for the sandbox's first process and exit as it did
+        signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGKILL))
+        _, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status):
+            signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+            os.kill(os.getpid(), os.WTERMSIG(status))
+        os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    build_root(config["root"], config["app"], config["bundle"], config["python_dirs"], config["tmp_mb"])
+    os.setgroups([])
+    os.setgid(config["uid"])
+    os.setuid(config["uid"])
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    try:
+        if config.get("isolate"):
+            isolate(config)
+        os.umask(0o077)
+        apply_limits(config.get("rlimits", {}))
+        os.execve(config["argv"][0], config["argv"], config["env"])
+    except OSError as exc:
+        sys.stderr.write(f"sandbox: {exc}\n")
+        os._exit(70)
+
+
+if __name__ == "__main__":
+    main()

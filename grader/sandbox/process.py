@@ -1,0 +1,197 @@
+"""The process sandbox: the agent as a subprocess with limits; as root, also jailed (see jail.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from grader.rubric import Limits
+from grader.sandbox.base import AppStartError, Connection, Sandbox
+from grader.sandbox.remote import AgentConnection, OutputBuffer, Transport
+
+HERE = Path(__file__).resolve().parent
+BUNDLE = (HERE / "agent.py", HERE / "protocol.py", HERE.parent / "discovery.py")
+JAIL = HERE / "jail.py"
+SETUP_FAILED = 70  # jail.py's exit code when it could not build the sandbox
+
+
+def bundle_into(folder: Path) -> Path:
+    """Copy the agent and the two modules it needs into `folder`; return the agent's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in BUNDLE:
+        shutil.copyfile(source, folder / source.name)
+    return folder / "agent.py"
+
+
+def preload_modules(packages: list[str]) -> str:
+    """Import names to warm up in the agent: Flask and (by name) the exercise's packages."""
+    names = ["flask"] + [Requirement(p).name.lower().replace("-", "_") for p in packages]
+    return ",".join(dict.fromkeys(names))
+
+
+def resource_limits(limits: Limits, jailed: bool) -> dict[str, int]:
+    """RLIMIT_* for the agent. The CPU limit is a backstop; request deadlines act first."""
+    rlimits = {
+        "RLIMIT_AS": limits.memory_mb * 1024 * 1024,
+        "RLIMIT_CPU": int(10 * (limits.start_timeout + limits.request_timeout)) + 1,
+        "RLIMIT_NOFILE": 256,
+        "RLIMIT_FSIZE": 64 * 1024 * 1024,
+        "RLIMIT_CORE": 0,
+    }
+    if jailed:  # per-uid count: only meaningful for the sandbox's own uid
+        rlimits["RLIMIT_NPROC"] = limits.processes
+    return rlimits
+
+
+class ProcessSandbox(Sandbox):
+    """Runs the agent in a subprocess: clean environment, private copy, limits, own session.
+
+    As root, the agent is also jailed: no network, a minimal read-only root, its own uid.
+    """
+
+    name = "process"
+
+    def __init__(self, packages: list[str] | None = None, jail: bool | None = None) -> None:
+        self.packages = packages or []
+        self.jail = (os.geteuid() == 0) if jail is None else jail
+
+    def start(self, submission: Path, limits: Limits) -> Connection:
+        box = Path(tempfile.mkdtemp(prefix="grader-box-"))
+        try:
+            connection = _BoxConnection(box, self._prepare(box, submission, limits), limits)
+            connection.start()
+        except BaseException:
+            shutil.rmtree(box, ignore_errors=True)
+            raise
+        return connection
+
+    def _prepare(self, box: Path, submission: Path, limits: Limits):
+        app = box / "app"
+        shutil.copytree(submission, app, symlinks=True)
+        agent = bundle_into(box / "agent")
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "GRADER_PRELOAD": preload_modules(self.packages)}
+        python = [sys.executable, "-I", "-u", "-B"]
+        if self.jail:
+            uid = random.randrange(200_000, 300_000)  # a uid of its own: NPROC counts per uid
+            for path in (app, *app.rglob("*")):
+                os.lchown(path, uid, uid)
+            (box / "root").mkdir()
+            env.update(HOME="/tmp", TMPDIR="/tmp")
+            config = {
+                "isolate": True, "root": str(box / "root"), "app": str(app), "bundle": str(agent.parent),
+                "python_dirs": sorted({os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}),
+                "tmp_mb": 64, "uid": uid, "argv": [*python, "/opt/grader/agent/agent.py"], "env": env,
+                "rlimits": resource_limits(limits, jailed=True),
+            }
+            cwd = box
+        else:
+            for name in ("home", "tmp"):
+                (box / name).mkdir()
+            env.update(HOME=str(box / "home"), TMPDIR=str(box / "tmp"))
+            config = {"argv": [*python, str(agent)], "env": env, "rlimits": resource_limits(limits, jailed=False)}
+            cwd = app
+        command = [sys.executable, "-I", str(JAIL), json.dumps(config)]
+        return lambda output: ProcessTransport(command, cwd, output)
+
+
+class _BoxConnection(AgentConnection):
+    """An agent connection that removes its sandbox folder when closed for good."""
+
+    def __init__(self, box: Path, launch, limits: Limits) -> None:
+        super().__init__(launch, limits)
+        self.box = box
+
+    def close(self) -> None:
+        super().close()
+        shutil.rmtree(self.box, ignore_errors=True)
+
+
+class ProcessTransport(Transport):
+    """Pipes to an agent subprocess in its own session; stderr drained into the output buffer."""
+
+    def __init__(self, command: list[str], cwd: Path, output: OutputBuffer) -> None:
+        self.process = subprocess.Popen(
+            command, cwd=cwd, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        )
+        self.output = output
+        self._killed = False
+        os.set_blocking(self.process.stdin.fileno(), False)
+        self._drain = threading.Thread(target=self._pump, daemon=True)
+        self._drain.start()
+
+    def _pump(self) -> None:
+        fd = self.process.stderr.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.output.write(chunk)
+
+    def send(self, data: bytes, timeout: float) -> None:
+        fd = self.process.stdin.fileno()
+        deadline = time.monotonic() + timeout
+        view = memoryview(data)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            _, writable, _ = select.select([], [fd], [], remaining)
+            if writable:
+                try:
+                    written = os.write(fd, view)
+                except BrokenPipeError:
+                    raise EOFError from None
+                view = view[written:]
+
+    def receive(self, timeout: float) -> bytes:
+        fd = self.process.stdout.fileno()
+        readable, _, _ = select.select([fd], [], [], timeout)
+        if not readable:
+            raise TimeoutError
+        return os.read(fd, 65536)
+
+    def kill(self) -> None:
+        if not self._killed:
+            self._killed = self.process.poll() is None
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self.process.wait()
+        self._drain.join(timeout=1)
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def exit_reason(self) -> str:
+        try:
+            code = self.process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            return "it stopped answering"
+        self._drain.join(timeout=1)
+        if code == SETUP_FAILED:
+            lines = [line for line in self.output.text().splitlines() if line.startswith("sandbox: ")]
+            return f"the sandbox could not be set up: {lines[-1][9:] if lines else 'unknown reason'}"
+        if code < 0:
+            name = signal.Signals(-code).name
+            return f"killed by {name} (out of memory?)" if name == "SIGKILL" and not self._killed else f"killed by {name}"
+        return f"exit code {code}"
+

@@ -1,0 +1,243 @@
+"""The trusted side of the agent protocol: a Connection that forwards everything to an agent.
+
+Every reply is untrusted: sizes are capped by the framing, shapes are checked here, and every
+call has a deadline. A timeout or a crash fails that call only; the next call restarts the app.
+"""
+
+from __future__ import annotations
+
+import abc
+import re
+import threading
+import time
+from collections.abc import Callable
+
+from grader.rubric import Limits
+from grader.sandbox.base import TEST_CONFIG, AppStartError, AppUnavailable, Connection, RenderedTemplate, Route
+from grader.sandbox.protocol import MAX_BODY, FrameBuffer, ProtocolError, encode
+
+OUTPUT_LIMIT = 64 * 1024
+_STATUS = re.compile(r"^[1-5][0-9][0-9]( [^\r\n]{0,200})?$")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$")
+
+
+class OutputBuffer:
+    """The app's stdout and stderr: the first OUTPUT_LIMIT bytes kept, the rest only counted."""
+
+    def __init__(self, limit: int = OUTPUT_LIMIT) -> None:
+        self.limit = limit
+        self.total = 0
+        self._kept = bytearray()
+        self._lock = threading.Lock()
+
+    def write(self, data: bytes) -> None:
+        with self._lock:
+            self.total += len(data)
+            room = self.limit - len(self._kept)
+            if room > 0:
+                self._kept += data[:room]
+
+    def text(self) -> str:
+        with self._lock:
+            return self._kept.decode("utf-8", errors="replace")
+
+
+class Transport(abc.ABC):
+    """A byte pipe to one running agent (a subprocess, a container)."""
+
+    @abc.abstractmethod
+    def send(self, data: bytes, timeout: float) -> None:
+        """Write all of `data`; TimeoutError if the agent stops reading; EOFError if it is gone."""
+
+    @abc.abstractmethod
+    def receive(self, timeout: float) -> bytes:
+        """Some bytes from the agent; b'' when it is gone; TimeoutError when none came in time."""
+
+    @abc.abstractmethod
+    def kill(self) -> None:
+        """Stop the agent and everything it started; safe to call twice."""
+
+    @abc.abstractmethod
+    def exit_reason(self) -> str:
+        """Why the agent ended, in words: 'exit code 1', 'killed by SIGKILL (out of memory?)'."""
+
+
+class _Gone(Exception):
+    """The agent ended or sent garbage during a call."""
+
+
+class AgentConnection(Connection):
+    """Talks to the student's app through an agent, restarting it after a crash or a timeout."""
+
+    def __init__(self, launch: Callable[[OutputBuffer], Transport], limits: Limits) -> None:
+        self._launch = launch
+        self.limits = limits
+        self.output = OutputBuffer()
+        self.templates: list[RenderedTemplate] = []
+        self._transport: Transport | None = None
+        self._broken: str | None = None
+        self.restarts = 0
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Launch the agent and start the app; AppStartError with the reason if it can't."""
+        limit = self.limits.start_timeout
+        self._transport = self._launch(self.output)
+        try:
+            reply, _ = self._call({"op": "start", "config": TEST_CONFIG}, b"", limit)
+        except TimeoutError:
+            self._stop()
+            raise AppStartError(f"the app did not start within {limit:g} s") from None
+        except _Gone as gone:
+            self._stop()
+            raise AppStartError(f"the app exited while starting ({gone})") from None
+        if reply.get("ok") is not True:
+            self._stop()
+            error = reply.get("error")
+            raise AppStartError(error[:1000] if isinstance(error, str) else "the app could not start")
+
+    def _ensure_started(self) -> None:
+        if self._broken:
+            raise AppUnavailable(self._broken)
+        if self._transport is None:
+            self.restarts += 1
+            try:
+                self.start()
+            except AppStartError as exc:
+                self._broken = f"the app crashed earlier and could not be restarted: {exc.message}"
+                raise AppUnavailable(self._broken) from None
+
+    def _stop(self) -> None:
+        """Kill the agent; the next call starts a new one."""
+        if self._transport is not None:
+            self._transport.kill()
+            self._transport = None
+
+    def close(self) -> None:
+        self._stop()
+
+    # -- calls ----------------------------------------------------------------------------------
+
+    def _call(self, header: dict, body: bytes, timeout: float) -> tuple[dict, bytes]:
+        assert self._transport is not None
+        transport = self._transport
+        deadline = time.monotonic() + timeout
+        try:
+            transport.send(encode(header, body), timeout)
+            frames = FrameBuffer()
+            while True:
+                frame = frames.next_frame()
+                if frame is not None:
+                    return frame
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                chunk = transport.receive(remaining)
+                if not chunk:
+                    raise _Gone(transport.exit_reason())
+                frames.feed(chunk)
+        except TimeoutError:
+            self._stop()
+            raise
+        except (EOFError, OSError):
+            reason = transport.exit_reason()
+            self._stop()
+            raise _Gone(reason) from None
+        except ProtocolError as exc:
+            self._stop()
+            raise _Gone(f"it sent an invalid reply: {exc}") from None
+        except _Gone:
+            self._stop()
+            raise
+
+    def _ask(self, header: dict, what: str) -> dict:
+        """A call that isn't a request (routes, config, sql): same deadline and restart rules."""
+        self._ensure_started()
+        try:
+            reply, _ = self._call(header, b"", self.limits.request_timeout)
+        except TimeoutError:
+            raise AppUnavailable(f"{what}: the app did not answer within {self.limits.request_timeout:g} s") from None
+        except _Gone as gone:
+            raise AppUnavailable(f"{what}: the app crashed ({gone})") from None
+        if isinstance(reply.get("error"), str):
+            raise AppUnavailable(f"{what}: {reply['error'][:500]}")
+        return reply
+
+    def __call__(self, environ: dict, start_response):
+        what = f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '/')}"
+        forwarded = {k: v for k, v in environ.items()
+                     if isinstance(v, str) and (k.isupper() or k == "wsgi.url_scheme")}
+        body = environ["wsgi.input"].read(MAX_BODY + 1) if "wsgi.input" in environ else b""
+        if len(body) > MAX_BODY:
+            raise AppUnavailable(f"{what}: the request body is over {MAX_BODY >> 20} MiB")
+        self._ensure_started()
+        self.templates = []
+        try:
+            reply, content = self._call({"op": "request", "environ": forwarded}, body, self.limits.request_timeout)
+        except TimeoutError:
+            raise AppUnavailable(f"{what} did not answer within {self.limits.request_timeout:g} s") from None
+        except _Gone as gone:
+            raise AppUnavailable(f"{what} crashed the app ({gone})") from None
+        if isinstance(reply.get("crash"), str):
+            raise AppUnavailable(f"{what} crashed the app: {reply['crash'][:1000]}")
+        if isinstance(reply.get("error"), str):
+            raise AppUnavailable(f"{what}: {reply['error'][:500]}")
+        status, headers, templates = _checked_response(reply, what)
+        self.templates = templates
+        start_response(status, headers)
+        return [content]
+
+    def routes(self) -> list[Route]:
+        reply = self._ask({"op": "routes"}, "listing the routes")
+        routes = reply.get("routes")
+        if not isinstance(routes, list):
+            raise AppUnavailable("listing the routes: malformed reply")
+        out = []
+        for item in routes[:10000]:
+            if (isinstance(item, dict) and isinstance(item.get("rule"), str) and isinstance(item.get("endpoint"), str)
+                    and isinstance(item.get("methods"), list) and all(isinstance(m, str) for m in item["methods"])):
+                out.append(Route(item["rule"], item["endpoint"], frozenset(item["methods"])))
+        return out
+
+    def config(self) -> dict:
+        config = self._ask({"op": "config"}, "reading the config").get("config")
+        if not isinstance(config, dict):
+            raise AppUnavailable("reading the config: malformed reply")
+        return config
+
+    def sql(self, query: str, params: list | tuple = ()) -> tuple[list[str], list[list]]:
+        reply = self._ask({"op": "sql", "query": query, "params": list(params)}, "querying the database")
+        columns, rows = reply.get("columns"), reply.get("rows")
+        if not (isinstance(columns, list) and isinstance(rows, list) and all(isinstance(r, list) for r in rows)):
+            raise AppUnavailable("querying the database: malformed reply")
+        return [str(c) for c in columns], rows
+
+    def app_output(self) -> tuple[str, int]:
+        return self.output.text(), self.output.total
+
+
+def _checked_response(reply: dict, what: str) -> tuple[str, list[tuple[str, str]], list[RenderedTemplate]]:
+    status = reply.get("status")
+    headers = reply.get("headers")
+    if isinstance(status, str) and status.isdigit() and len(status) == 3:
+        status += " UNKNOWN"
+    if not isinstance(status, str) or not _STATUS.match(status):
+        raise AppUnavailable(f"{what}: the app answered with an invalid status line")
+    if not isinstance(headers, list) or len(headers) > 500:
+        raise AppUnavailable(f"{what}: the app answered with invalid headers")
+    checked: list[tuple[str, str]] = []
+    for pair in headers:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+                and _HEADER_NAME.match(pair[0]) and len(pair[1]) <= 16384 and not set(pair[1]) & {"\r", "\n", "\0"}):
+            raise AppUnavailable(f"{what}: the app answered with an invalid header")
+        try:
+            pair[1].encode("latin-1")
+        except UnicodeEncodeError:
+            raise AppUnavailable(f"{what}: the app answered with a header that is not Latin-1") from None
+        checked.append((pair[0], pair[1]))
+    templates = []
+    for item in reply.get("templates") or []:
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("context"), list):
+            templates.append(RenderedTemplate(item["name"][:200], [str(k)[:200] for k in item["context"][:200]]))
+    return status, checked, templates[:100]
