@@ -39,6 +39,7 @@ COPY opt /opt
 # PYTHONPATH is ignored by `python3 -I`; a .pth file in the interpreter's own site dir is not.
 # Compile with the image's own Python now: the root filesystem is read-only at run time.
 # minbase may lack useradd; the two lines it would write are all an unprivileged user needs.
+# /app belongs to that user, so a volume mounted there (seeded from the image) is the app's to write.
 RUN set -e; \\
     python3 -c "import site; open(site.getsitepackages()[0] + '/flask-grader.pth', 'w').write('/opt/grader/site\\n')"; \\
     python3 -m compileall -q /opt/grader/site /opt/grader/agent; \\
@@ -49,7 +50,7 @@ RUN set -e; \\
         echo 'grader:x:{uid}:' >> /etc/group; \\
         echo 'grader:x:{uid}:{uid}:grader:/nonexistent:/usr/sbin/nologin' >> /etc/passwd; \\
     fi; \\
-    mkdir -p /app
+    mkdir -p /app && chown {uid}:{uid} /app
 ENV PYTHONPATH=/opt/grader/site PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 LABEL org.flask-grader.exercise={slug_json}
 WORKDIR /app
