@@ -33,8 +33,8 @@ def cli() -> None:
               help="text for people, markdown for a comment, json for machines")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="write the report to this file instead of stdout")
-@click.option("--sandbox", type=click.Choice(SANDBOXES), default="inprocess", show_default=True,
-              help="where the student's app runs")
+@click.option("--sandbox", type=click.Choice(SANDBOXES), default="process", show_default=True,
+              help="where the student's app runs: inprocess (fastest, no protection), process, docker")
 def check(exercise: str, path: Path, fmt: str, output: Path | None, sandbox: str) -> None:
     """Grade the Flask app at PATH (default: .) against EXERCISE (a slug or an exercise folder).
 
@@ -53,7 +53,7 @@ def check(exercise: str, path: Path, fmt: str, output: Path | None, sandbox: str
 
 @cli.command()
 @click.argument("exercises", nargs=-1)
-@click.option("--sandbox", type=click.Choice(SANDBOXES), default="inprocess", show_default=True)
+@click.option("--sandbox", type=click.Choice(SANDBOXES), default="process", show_default=True)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="submissions graded at once [default: cores]")
 def validate(exercises: tuple[str, ...], sandbox: str, jobs: int | None) -> None:
     """Check that each EXERCISE (default: all) is sound.
@@ -78,6 +78,27 @@ def validate(exercises: tuple[str, ...], sandbox: str, jobs: int | None) -> None
     click.echo(f"{len(checks) - len(failed)} of {len(checks)} checks passed", err=bool(failed))
     if failed:
         sys.exit(1)
+
+
+@cli.group()
+def image() -> None:
+    """Docker images the docker sandbox runs exercises in."""
+
+
+@image.command("build")
+@click.argument("exercises", nargs=-1)
+@click.option("--base", default=None, help="base image with python3 [default: flask-grader-base:bookworm, "
+              "built by scripts/build-base-image.sh]")
+@click.option("--force", is_flag=True, help="rebuild even if the image exists")
+def image_build(exercises: tuple[str, ...], base: str | None, force: bool) -> None:
+    """Build the image for each EXERCISE (default: all): base + Flask + the rubric's packages + the agent."""
+    from grader.sandbox.image import DEFAULT_BASE, build_image
+
+    found = [find_exercise(name) for name in exercises] if exercises else all_exercises()
+    for exercise in found:
+        click.echo(f"{exercise.slug}: building…", err=True)
+        tag = build_image(exercise, base or DEFAULT_BASE, force=force)
+        click.echo(tag)
 
 
 def main(argv: list[str] | None = None) -> None:

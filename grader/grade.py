@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from grader.errors import GraderError
@@ -23,7 +24,7 @@ OUTPUT_TAIL = 4000
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
 
 
-def grade(exercise: Exercise, path: Path, sandbox: str = "inprocess") -> Result:
+def grade(exercise: Exercise, path: Path, sandbox: str = "process") -> Result:
     """Grade the app at `path` against `exercise`; GraderError for bad input, never for a bad app.
 
     >>> grade(find_exercise("hello-mission"), Path("student")).score
@@ -31,11 +32,21 @@ def grade(exercise: Exercise, path: Path, sandbox: str = "inprocess") -> Result:
     loaded = exercise.load_rubric()
     info = describe(path)
     started = time.monotonic()
+    options: list[str] = []
+    cleanup = None
+    if sandbox == "docker":
+        options, cleanup = _docker_options(exercise)
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         work = Path(tmp)
         warnings = private_copy(path, work / "submission")
         records_path = work / "records.jsonl"
-        returncode, output = _run_pytest(exercise, loaded.path, work, records_path, sandbox, loaded.rubric.limits)
+        try:
+            returncode, output = _run_pytest(
+                exercise, loaded.path, work, records_path, [*options, "--grader-sandbox", sandbox], loaded.rubric.limits
+            )
+        finally:
+            if cleanup:
+                cleanup()  # even after Ctrl-C: no container of this run outlives it
         records = read_records(records_path)
     if records.collect_errors:
         raise GraderError(f"{exercise.tests_dir}: the exercise tests failed to load: {records.collect_errors[0]}")
@@ -51,10 +62,25 @@ def grade(exercise: Exercise, path: Path, sandbox: str = "inprocess") -> Result:
             f"the test run ended early (exit code {returncode}): {len(missing)} test(s) had no result "
             "and count as failed; the app may have exited the process or hung"
         )
-    return score(loaded, records, submission=info, sandbox=sandbox, duration=time.monotonic() - started, errors=errors)
+    result = score(loaded, records, submission=info, sandbox=sandbox, duration=time.monotonic() - started, errors=errors)
+    result.app_output, result.app_output_bytes = records.app_output, records.app_output_total
+    return result
 
 
-def _run_pytest(exercise: Exercise, rubric: Path, work: Path, records: Path, sandbox: str, limits) -> tuple[int, str]:
+def _docker_options(exercise: Exercise) -> tuple[list[str], object]:
+    """Check the engine and the image before any test runs; label this run's containers."""
+    from grader.sandbox.docker import remove_run_containers
+    from grader.sandbox.image import docker_client, ensure_image
+
+    client = docker_client()
+    if client is None:
+        raise GraderError("--sandbox docker: no Docker engine answers; start the Docker daemon or use --sandbox process")
+    image = ensure_image(exercise, client)
+    run_id = uuid.uuid4().hex
+    return ["--grader-image", image, "--grader-run-id", run_id], lambda: remove_run_containers(client, run_id)
+
+
+def _run_pytest(exercise: Exercise, rubric: Path, work: Path, records: Path, options: list[str], limits) -> tuple[int, str]:
     tests = str(exercise.tests_dir)
     command = [
         sys.executable, "-I", "-m", "pytest", tests,
@@ -62,7 +88,7 @@ def _run_pytest(exercise: Exercise, rubric: Path, work: Path, records: Path, san
         "-p", "grader.plugin", "-p", "no:cacheprovider", "--import-mode=importlib",
         "-q", "--no-header",
         "--grader-submission", str(work / "submission"),
-        "--grader-sandbox", sandbox,
+        *options,
         "--grader-rubric", str(rubric),
         "--grader-records", str(records),
     ]

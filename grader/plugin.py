@@ -26,6 +26,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-rubric", metavar="FILE", help="rubric whose limits apply")
     group.addoption("--grader-records", metavar="FILE", help="write one JSON record per test here")
     group.addoption("--grader-image", metavar="TAG", help="Docker image for --grader-sandbox docker")
+    group.addoption("--grader-run-id", metavar="ID", help="label for this run's containers")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -134,7 +135,7 @@ def grader_connection(request: pytest.FixtureRequest):
     rubric = load_rubric(Path(rubric_path)).rubric if rubric_path else None
     limits = rubric.limits if rubric else Limits()
     sandbox = get_sandbox(config.getoption("grader_sandbox"), rubric.packages if rubric else [],
-                          config.getoption("grader_image"))
+                          config.getoption("grader_image"), config.getoption("grader_run_id"))
     recorder = config.pluginmanager.get_plugin("grader-outcomes")
     try:
         connection: Connection = sandbox.start(Path(submission).resolve(), limits)

@@ -58,6 +58,10 @@ class Result(BaseModel):
     sandbox: str
     duration: float
     errors: list[str] = []
+    # What the app printed: untrusted, so only the text and markdown reports show it (escaped,
+    # trimmed); never the JSON document, whose consumers might mistake it for our own output.
+    app_output: str = Field("", exclude=True)
+    app_output_bytes: int = Field(0, exclude=True)
 
     @field_serializer("score")
     def _score(self, value: float) -> int | float:

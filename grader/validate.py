@@ -55,7 +55,7 @@ def load_mutant(folder: Path) -> Mutant:
         raise GraderError(f"{path}: {key}: {first['msg']}") from None
 
 
-def validate(exercises: list[Exercise], sandbox: str = "inprocess", jobs: int | None = None) -> list[Check]:
+def validate(exercises: list[Exercise], sandbox: str = "process", jobs: int | None = None) -> list[Check]:
     """Grade every exercise's solution, starter and mutants; GraderError for an invalid rubric."""
     plans: list[tuple[Exercise, str, Path, str, callable, str]] = []
     # `accept(result)` → "" when the result is as expected, else what is wrong.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from grader.report.sanitize import markdown_text
+import html
+
+from grader.report.sanitize import APP_OUTPUT_SHOWN, app_output_title, clean, markdown_text
 from grader.result import Result, _number
 
 ICONS = {"pass": "✅", "partial": "🟡", "fail": "❌"}
@@ -34,6 +36,10 @@ def render_markdown(result: Result) -> str:
     other = result.errors[1:] if result.status == "error" else result.errors
     if other:
         out += ["### Problems", ""] + [f"- {markdown_text(e)}" for e in other] + [""]
+    if result.app_output:
+        # An HTML block: Markdown inside it is not parsed, and html.escape keeps tags inert.
+        shown = html.escape(clean(result.app_output, APP_OUTPUT_SHOWN)).replace("@", "&#64;")
+        out += [f"<details><summary>{app_output_title(result)}</summary>", "", f"<pre>{shown}</pre>", "</details>", ""]
     commit = f" at `{result.submission.commit[:10]}`" if result.submission.commit else ""
     out += [f"<sub>flask-grader · {result.sandbox} sandbox{commit} · {result.duration:.1f} s</sub>", ""]
     return "\n".join(out)

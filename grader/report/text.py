@@ -8,7 +8,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from grader.report.sanitize import clean, defuse_workflow_commands
+from grader.report.sanitize import APP_OUTPUT_SHOWN, app_output_title, clean, defuse_workflow_commands
 from grader.result import CriterionResult, Result, _number
 
 MARKS = {"pass": ("✔", "green"), "partial": ("◐", "yellow"), "fail": ("✘", "red")}
@@ -27,6 +27,9 @@ def render_text(result: Result, *, color: bool = False, width: int = 100) -> str
         console.print(Text("Problems", style="bold red"))
         for error in result.errors:
             console.print(Text(f"  • {clean(error)}"))
+    if result.app_output:
+        console.print(Text(app_output_title(result), style="bold"))
+        console.print(Text(clean(result.app_output, APP_OUTPUT_SHOWN)), style="dim")
     return defuse_workflow_commands(buffer.getvalue())
 
 

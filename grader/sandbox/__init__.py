@@ -9,7 +9,9 @@ from grader.sandbox.base import (
 SANDBOXES = ("inprocess", "process", "docker")
 
 
-def get_sandbox(name: str, packages: list[str] | None = None, image: str | None = None) -> Sandbox:
+def get_sandbox(
+    name: str, packages: list[str] | None = None, image: str | None = None, run_id: str | None = None
+) -> Sandbox:
     """The sandbox called `name` (one of SANDBOXES); `packages` are the exercise's, to preload."""
     if name == "inprocess":
         from grader.sandbox.inprocess import InProcessSandbox
@@ -22,7 +24,7 @@ def get_sandbox(name: str, packages: list[str] | None = None, image: str | None 
     if name == "docker":
         from grader.sandbox.docker import DockerSandbox
 
-        return DockerSandbox(image, packages)
+        return DockerSandbox(image, packages, run_id)
     raise ValueError(f"unknown sandbox {name!r}; choose one of {', '.join(SANDBOXES)}")
 
 

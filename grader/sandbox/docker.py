@@ -1,0 +1,221 @@
+"""The Docker sandbox: one fresh, locked-down container per submission, the agent as its process."""
+
+from __future__ import annotations
+
+import io
+import select
+import socket
+import struct
+import tarfile
+import time
+import uuid
+from pathlib import Path
+
+import docker
+import docker.errors
+from docker.types import Mount, Ulimit
+
+from grader.rubric import Limits
+from grader.sandbox.base import AppStartError, Connection, Sandbox
+from grader.sandbox.process import preload_modules
+from grader.sandbox.remote import AgentConnection, OutputBuffer, Transport
+
+UID = 10001
+RUN_LABEL = "org.flask-grader.run"  # every container of one grading run carries its id
+AGENT_COMMAND = ["python3", "-I", "-u", "-B", "/opt/grader/agent/agent.py"]
+_STREAM_HEADER = struct.Struct(">BxxxI")
+
+
+def container_options(image: str, limits: Limits, packages: list[str], run_id: str) -> dict:
+    """Everything `containers.create` gets: the sandbox's whole security policy in one place."""
+    memory = f"{limits.memory_mb}m"
+    return {
+        "image": image,
+        "command": AGENT_COMMAND,
+        "stdin_open": True,
+        "tty": False,
+        "network_mode": "none",
+        "mem_limit": memory,
+        "memswap_limit": memory,  # swap = memory: no swap on top
+        "pids_limit": limits.processes,
+        "nano_cpus": int(limits.cpus * 1e9),
+        "read_only": True,
+        "tmpfs": {"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"},
+        # /app, the app's only writable folder: an anonymous volume, filled with put_archive.
+        "mounts": [Mount(target="/app", source=None, type="volume")],
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "user": f"{UID}:{UID}",
+        "working_dir": "/app",
+        "environment": {"HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8", "GRADER_PRELOAD": preload_modules(packages)},
+        "ulimits": [Ulimit(name="fsize", soft=64 << 20, hard=64 << 20), Ulimit(name="nofile", soft=256, hard=256),
+                    Ulimit(name="core", soft=0, hard=0)],
+        "labels": {RUN_LABEL: run_id},
+        "auto_remove": False,
+    }
+
+
+def submission_tar(folder: Path) -> bytes:
+    """The submission as a tar owned by the sandbox user; no links, no special files, no setuid bits."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for path in sorted(folder.rglob("*")):
+            if path.is_symlink() or not (path.is_file() or path.is_dir()):
+                continue
+            info = tar.gettarinfo(str(path), arcname=str(path.relative_to(folder)))
+            info.uid = info.gid = UID
+            info.uname = info.gname = ""
+            info.mode &= 0o755 if path.is_dir() else 0o644
+            info.mode |= 0o700 if path.is_dir() else 0o600
+            if path.is_file():
+                with path.open("rb") as handle:
+                    tar.addfile(info, handle)
+            else:
+                tar.addfile(info)
+    return buffer.getvalue()
+
+
+def remove_run_containers(client: docker.DockerClient, run_id: str) -> int:
+    """Remove every container of one grading run, whatever state it is in; return how many."""
+    removed = 0
+    for container in client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"}):
+        try:
+            container.remove(force=True, v=True)
+            removed += 1
+        except docker.errors.APIError:
+            pass
+    return removed
+
+
+class DockerSandbox(Sandbox):
+    name = "docker"
+
+    def __init__(self, image: str | None, packages: list[str] | None = None, run_id: str | None = None,
+                 client: docker.DockerClient | None = None) -> None:
+        if not image:
+            raise ValueError("the docker sandbox needs an image (grader image build EXERCISE)")
+        self.image = image
+        self.packages = packages or []
+        self.run_id = run_id or uuid.uuid4().hex
+        self._client = client
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            from grader.sandbox.image import docker_client
+
+            self._client = docker_client()
+            if self._client is None:
+                raise AppStartError("no Docker engine answers (is the daemon running?)")
+        return self._client
+
+    def start(self, submission: Path, limits: Limits) -> Connection:
+        container = self.client.containers.create(**container_options(self.image, limits, self.packages, self.run_id))
+        try:
+            if not container.put_archive("/app", submission_tar(submission)):
+                raise AppStartError("could not copy the submission into the container")
+            connection = _ContainerConnection(container, limits)
+            connection.start()
+        except BaseException:
+            container.remove(force=True, v=True)
+            raise
+        return connection
+
+
+class _ContainerConnection(AgentConnection):
+    """An agent connection whose agent is a container's main process; removes it when closed."""
+
+    def __init__(self, container, limits: Limits) -> None:
+        super().__init__(lambda output: DockerTransport(container, output), limits)
+        self.container = container
+
+    def close(self) -> None:
+        super().close()
+        try:
+            self.container.remove(force=True, v=True)
+        except docker.errors.APIError:
+            pass
+
+
+class DockerTransport(Transport):
+    """The container's attached stdin/stdout/stderr: stdout is the protocol, stderr the app output."""
+
+    def __init__(self, container, output: OutputBuffer) -> None:
+        self.container = container
+        self.output = output
+        self._killed = False
+        attached = container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+        self._attached = attached
+        self._socket: socket.socket = getattr(attached, "_sock", attached)
+        self._pending = bytearray()  # multiplexed stream bytes not yet demultiplexed
+        container.start()
+
+    def send(self, data: bytes, timeout: float) -> None:
+        self._socket.settimeout(timeout)
+        try:
+            self._socket.sendall(data)
+        except socket.timeout:
+            raise TimeoutError from None
+        except OSError:
+            raise EOFError from None
+
+    def receive(self, timeout: float) -> bytes:
+        deadline = time.monotonic() + timeout
+        while True:
+            stdout = self._demultiplex()
+            if stdout:
+                return stdout
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            readable, _, _ = select.select([self._socket], [], [], remaining)
+            if not readable:
+                raise TimeoutError
+            try:
+                chunk = self._socket.recv(65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                return b""
+            self._pending += chunk
+
+    def _demultiplex(self) -> bytes:
+        # Docker's stream format: 8-byte header (stream id, 3 zero bytes, length), then the payload.
+        stdout = bytearray()
+        while len(self._pending) >= _STREAM_HEADER.size:
+            stream, length = _STREAM_HEADER.unpack_from(self._pending)
+            end = _STREAM_HEADER.size + length
+            if len(self._pending) < end:
+                break
+            payload = bytes(self._pending[_STREAM_HEADER.size:end])
+            del self._pending[:end]
+            if stream == 1:
+                stdout += payload
+            else:
+                self.output.write(payload)
+        return bytes(stdout)
+
+    def kill(self) -> None:
+        if not self._killed:
+            self._killed = True
+            try:
+                self.container.kill()
+            except docker.errors.APIError:
+                pass  # already stopped
+        try:
+            self._attached.close()
+        except OSError:
+            pass
+
+    def exit_reason(self) -> str:
+        try:
+            state = self.container.wait(timeout=2)
+            self.container.reload()
+        except Exception:  # noqa: BLE001 - a hung or vanished container: say so, don't crash the grader
+            return "it stopped answering"
+        if self.container.attrs.get("State", {}).get("OOMKilled"):
+            return "killed: out of memory"
+        code = state.get("StatusCode", -1)
+        if code == 137 and not self._killed:
+            return "killed by SIGKILL"
+        return f"exit code {code}"
