@@ -23,7 +23,7 @@ def test_solution_scores_full_marks_as_json(grader):
     assert (result["status"], result["score"], result["max_score"]) == ("graded", 100, 100)
     assert [c["id"] for c in result["criteria"]] == ["home", "status", "probe", "greet", "not-found"]
     assert all(c["status"] == "pass" and c["points"] == 20 for c in result["criteria"])
-    assert result["sandbox"] == "inprocess"
+    assert result["sandbox"] == "process"  # the default for `grader check`
     assert result["submission"] == {"path": str(HELLO / "solution"), "commit": None}
     assert result["errors"] == []
     test = result["criteria"][0]["tests"][0]

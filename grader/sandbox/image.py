@@ -29,6 +29,7 @@ AGENT_FILES = (
 )
 UID = 10001
 PING_TIMEOUT = 5
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 API_TIMEOUT = 300  # building or probing may legitimately take minutes on a busy machine
 
 # {placeholders} are filled by _dockerfile(); the text is part of the image hash, so changing it rebuilds.
@@ -195,7 +196,8 @@ def _docker_build(client: docker.DockerClient, ctx: Path, tag: str) -> None:
     try:
         client.images.build(path=str(ctx), tag=tag, rm=True, forcerm=True, network_mode="none", pull=False)
     except docker.errors.BuildError as exc:
-        lines = [str(item.get("stream") or item.get("error") or "").strip() for item in exc.build_log]
+        text = "".join(str(item.get("stream") or item.get("error") or "") for item in exc.build_log)
+        lines = [ANSI.sub("", line).strip() for line in text.splitlines()]  # RUN's stderr comes coloured
         tail = " | ".join([line for line in lines if line][-6:])
         raise GraderError(f"docker build of {tag} failed: {tail or exc.msg}", 1) from None
     except docker.errors.APIError as exc:
