@@ -69,6 +69,8 @@ def test_image_tag_changes_with_packages_and_base(course: Path) -> None:
     assert image_tag(course_exercise(course, ["flask>=3.0"])) == first
     assert image_tag(course_exercise(course, ["flask>=3.0", "itsdangerous"])) != first
     assert image_tag(course_exercise(course, ["flask>=3.0"]), base="python:3.11-slim") != first
+    # A rebuilt base (same name, new id) gives new exercise tags, so stale images are not reused.
+    assert image_tag(course_exercise(course, ["flask>=3.0"]), base_id="sha256:1") != first
 
 
 @pytest.mark.docker
@@ -84,7 +86,7 @@ def test_build_image_gives_offline_flask_as_unprivileged_user(client: docker.Doc
     exercise = find_exercise("hello-mission")
     # force: go through every step (probe, pip, context, build); Docker's layer cache keeps it quick.
     tag = build_image(exercise, base=base_image, client=client, force=True)
-    assert tag == image_tag(exercise)
+    assert tag == image_tag(exercise, base_image, client.images.get(base_image).id)
     assert client.images.get(tag).labels.get("org.flask-grader.exercise") == "hello-mission"
     status, out = run_offline(client, tag, ["python3", "-c", "import flask, os; print(flask.__version__); print(os.getuid(), os.getgid())"])
     assert status == 0, out

@@ -86,11 +86,15 @@ def _require_client(client: docker.DockerClient | None) -> docker.DockerClient:
 
 
 def _image_exists(client: docker.DockerClient, name: str) -> bool:
+    return bool(_image_id(client, name))
+
+
+def _image_id(client: docker.DockerClient, name: str) -> str:
+    """The image's id, or '' when there is no such image here."""
     try:
-        client.images.get(name)
+        return client.images.get(name).id
     except docker.errors.ImageNotFound:
-        return False
-    return True
+        return ""
 
 
 def _repo_name(slug: str) -> str:
@@ -102,10 +106,14 @@ def _packages(exercise: Exercise) -> list[str]:
     return list(exercise.load_rubric().rubric.packages)
 
 
-def image_tag(exercise: Exercise, base: str = DEFAULT_BASE) -> str:
-    """`flask-grader/<slug>:<hash>`; the hash covers what goes into the image, so any change gives a new tag."""
+def image_tag(exercise: Exercise, base: str = DEFAULT_BASE, base_id: str = "") -> str:
+    """`flask-grader/<slug>:<hash>`; the hash covers what goes into the image, so any change gives a new tag.
+
+    `base_id` (the base image's id, when known) makes a rebuilt base give new exercise tags too.
+    """
     digest = hashlib.sha256()
-    digest.update(json.dumps({"base": base, "packages": _packages(exercise), "recipe": DOCKERFILE}).encode())
+    recipe = {"base": base, "base_id": base_id, "packages": _packages(exercise), "recipe": DOCKERFILE}
+    digest.update(json.dumps(recipe).encode())
     for path in AGENT_FILES:
         try:
             digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
@@ -209,11 +217,12 @@ def build_image(
 ) -> str:
     """Build the exercise's image (unless it exists and not `force`) and return its tag."""
     client = _require_client(client)
-    tag = image_tag(exercise, base)
+    base_id = _image_id(client, base)
+    if not base_id:
+        raise GraderError(_missing_base_message(base))
+    tag = image_tag(exercise, base, base_id)
     if not force and _image_exists(client, tag):
         return tag
-    if not _image_exists(client, base):
-        raise GraderError(_missing_base_message(base))
     python, machine, libc = _probe_base(client, base)
     with tempfile.TemporaryDirectory(prefix="flask-grader-image-") as tmp:
         ctx = Path(tmp)
@@ -226,7 +235,10 @@ def build_image(
 def ensure_image(exercise: Exercise, client: docker.DockerClient | None = None, base: str = DEFAULT_BASE) -> str:
     """The exercise's image tag if it is built; otherwise say exactly how to build it."""
     client = _require_client(client)
-    tag = image_tag(exercise, base)
+    base_id = _image_id(client, base)
+    if not base_id:
+        raise GraderError(_missing_base_message(base))
+    tag = image_tag(exercise, base, base_id)
     if not _image_exists(client, tag):
         option = "" if base == DEFAULT_BASE else f" --base {base}"
         raise GraderError(f"no image {tag} for exercise {exercise.slug}; build it with: grader image build {exercise.slug}{option}")
