@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,31 +56,47 @@ def load_mutant(folder: Path) -> Mutant:
         raise GraderError(f"{path}: {key}: {first['msg']}") from None
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """One submission to grade, and how to judge its result ('' = as expected, else what is wrong)."""
+
+    exercise: Exercise
+    name: str
+    folder: Path
+    expectation: str
+    about: str
+    judge: Callable[[Result], str]
+
+
+def _plans(exercise: Exercise) -> list[_Plan]:
+    max_score = exercise.load_rubric().rubric.max_score
+    limit = STARTER_SHARE * max_score
+    plans = [
+        _Plan(exercise, "solution", exercise.solution_dir, f"= {max_score}", "the reference solution",
+              lambda r: "" if r.score == max_score else "wrong score"),
+        _Plan(exercise, "starter", exercise.starter_dir, f"≤ {limit:g}", "what students start from",
+              lambda r: "" if r.score <= limit else "scores too much"),
+    ]
+    if exercise.mutants_dir.is_dir():
+        for folder in sorted(p for p in exercise.mutants_dir.iterdir() if p.is_dir()):
+            mutant = load_mutant(folder)
+            plans.append(_Plan(exercise, f"mutants/{folder.name}", folder, f"= {mutant.expected_score:g}",
+                               mutant.mistake, lambda r, m=mutant: _judge_mutant(r, m)))
+    return plans
+
+
 def validate(exercises: list[Exercise], sandbox: str = "process", jobs: int | None = None) -> list[Check]:
     """Grade every exercise's solution, starter and mutants; GraderError for an invalid rubric."""
-    plans: list[tuple[Exercise, str, Path, str, callable, str]] = []
-    # `accept(result)` → "" when the result is as expected, else what is wrong.
-    for exercise in exercises:
-        max_score = exercise.load_rubric().rubric.max_score
-        plans.append((exercise, "solution", exercise.solution_dir, f"= {max_score}",
-                      lambda r, m=max_score: "" if r.score == m else "wrong score", "the reference solution"))
-        limit = STARTER_SHARE * max_score
-        plans.append((exercise, "starter", exercise.starter_dir, f"≤ {limit:g}",
-                      lambda r, m=limit: "" if r.score <= m else "scores too much", "what students start from"))
-        if exercise.mutants_dir.is_dir():
-            for folder in sorted(p for p in exercise.mutants_dir.iterdir() if p.is_dir()):
-                mutant = load_mutant(folder)
-                plans.append((exercise, f"mutants/{folder.name}", folder, f"= {mutant.expected_score:g}",
-                              lambda r, m=mutant: _judge_mutant(r, m), mutant.mistake))
+    plans = [plan for exercise in exercises for plan in _plans(exercise)]
 
-    def run(plan) -> Check:
-        exercise, name, folder, expectation, accept, about = plan
-        if not folder.is_dir():
-            return Check(exercise.slug, name, expectation, None, False, f"{folder} is missing", about)
-        result = grade(exercise, folder, sandbox)
-        problem = accept(result)
+    def run(plan: _Plan) -> Check:
+        slug = plan.exercise.slug
+        if not plan.folder.is_dir():
+            return Check(slug, plan.name, plan.expectation, None, False, f"{plan.folder} is missing", plan.about)
+        result = grade(plan.exercise, plan.folder, sandbox)
+        problem = plan.judge(result)
         note = "; ".join(filter(None, [problem, *result.errors]))
-        return Check(exercise.slug, name, expectation, result.score, not problem, note, about)
+        return Check(slug, plan.name, plan.expectation, result.score, not problem, note, plan.about)
 
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
         return list(pool.map(run, plans))
