@@ -64,6 +64,9 @@ def private_copy(source: Path, target: Path) -> list[str]:
                 if not real.is_file():
                     warnings.append(f"{relative}: broken symlink, left out")
                     continue
+            if not path.is_file():
+                warnings.append(f"{relative}: not a regular file (a pipe, socket or device), left out")
+                continue
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
                 warnings.append(f"{relative}: {size / 2**20:.1f} MiB file, over the {MAX_FILE_BYTES / 2**20:g} MiB limit, left out")

@@ -121,6 +121,20 @@ class AgentProcess:
                 self._frames.feed(chunk)
         return frame
 
+    def read_exact(self, size: int) -> bytes:
+        """Exactly `size` raw bytes of the agent's stdout, with a deadline (for frames we may reject)."""
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        data = bytearray()
+        fd = self.process.stdout.fileno()
+        while len(data) < size:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"the agent sent {len(data)} of {size} bytes in {REPLY_TIMEOUT} s"
+            if select.select([fd], [], [], remaining)[0]:
+                chunk = self.process.stdout.raw.read(size - len(data))
+                assert chunk, f"the agent ended (exit {self.process.wait()}): {self.stderr()}"
+                data += chunk
+        return bytes(data)
+
     def start(self, config: dict | None = None) -> dict:
         reply, _ = self.call({"op": "start", "config": TEST_CONFIG if config is None else config})
         return reply
@@ -139,13 +153,13 @@ class AgentProcess:
 
     def close(self) -> int:
         if not self.process.stdin.closed:
-            self.process.stdin.close()
+            self.process.stdin.close()  # end of stream: the agent exits cleanly
+        self.process.stdout.close()  # a reply we did not read fails the agent's write instead of blocking it
         try:
             code = self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             code = self.process.wait()
-        self.process.stdout.close()
         if not self._stderr.closed:
             self._stderr.close()
         return code
@@ -347,11 +361,54 @@ def test_sql_missing_database_file(tmp_path: Path, make_agent):
     assert not (tmp_path / "absent.sqlite").exists(), "a read-only query created the database"
 
 
+def test_sql_sqlalchemy_uri_is_relative_to_the_instance_folder(tmp_path: Path, make_agent):
+    app = tmp_path / "orm"
+    app.mkdir()
+    (app / "app.py").write_text(textwrap.dedent("""
+        from flask import Flask
+        app = Flask(__name__)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///orm.db?timeout=5"
+    """))
+    (app / "instance").mkdir()
+    make_database(app / "instance" / "orm.db")
+    agent = make_agent(app)
+    assert agent.start() == {"ok": True}
+    assert agent.call({"op": "sql", "query": "SELECT title FROM post ORDER BY id"})[0]["rows"] == [["first"], ["second"]]
+
+
 def test_sql_bad_query_is_an_error_not_a_crash(agent: AgentProcess, tmp_path: Path):
     make_database(tmp_path / "app" / "data.db")
     reply, _ = agent.call({"op": "sql", "query": "SELEKT nonsense"})
     assert reply["error"].startswith("OperationalError")
     assert agent.call({"op": "ping"})[0] == {"pong": True}
+
+
+def test_many_rendered_templates_fit_in_one_reply(tmp_path: Path, make_agent):
+    """An honest page that renders a partial per item must not produce an oversized reply."""
+    app = write_app(tmp_path / "app")
+    (app / "templates" / "row.html").write_text("<li>{{ item }}</li>")
+    with (app / "app.py").open("a") as source:
+        source.write(textwrap.dedent("""
+            @app.route("/rows/<int:count>")
+            def rows(count):
+                return "".join(render_template("row.html", item=i) for i in range(count))
+        """))
+    agent = make_agent(app)
+    assert agent.start() == {"ok": True}
+    agent.process.stdin.write(protocol.encode({"op": "request", "environ": {
+        "REQUEST_METHOD": "GET", "PATH_INFO": "/rows/20000", "SERVER_NAME": "localhost", "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1"}}))
+    agent.process.stdin.flush()
+    # Read the raw prefix: the reply must respect the protocol's own limits.
+    header_len, body_len = protocol.PREFIX.unpack(agent.read_exact(protocol.PREFIX.size))
+    assert header_len <= protocol.MAX_HEADER, (
+        f"the agent's reply header is {header_len} bytes, over the protocol's {protocol.MAX_HEADER}: "
+        "the grader rejects it as an invalid reply"
+    )
+    reply = json.loads(agent.read_exact(header_len))
+    assert agent.read_exact(body_len).startswith(b"<li>0</li><li>1</li>")
+    assert reply["status"] == "200 OK"
+    assert reply["templates"][0]["name"] == "row.html"
 
 
 def test_route_calling_sys_exit_is_a_crash(agent: AgentProcess):

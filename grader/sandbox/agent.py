@@ -24,6 +24,7 @@ else:  # imported from the grader package (the in-process sandbox shares helpers
     from grader.sandbox import protocol
 
 MAX_ROWS = 1000
+MAX_TEMPLATES = 100
 
 
 def describe_routes(app) -> list[dict]:
@@ -120,7 +121,8 @@ class Agent:
         return {"ok": True}
 
     def _rendered(self, sender, template, context, **extra) -> None:
-        self.templates.append({"name": str(template.name), "context": sorted(map(str, context))[:200]})
+        if len(self.templates) < MAX_TEMPLATES:  # a loop rendering 20 000 partials is still honest
+            self.templates.append({"name": str(template.name)[:200], "context": sorted(map(str, context))[:200]})
 
     def request(self, header: dict, body: bytes) -> tuple[dict, bytes]:
         environ = {k: v for k, v in (header.get("environ") or {}).items() if isinstance(k, str) and isinstance(v, str)}
@@ -172,7 +174,10 @@ def main() -> None:
         if frame is None:
             return
         reply, body = agent.handle(*frame)
-        channel_out.write(protocol.encode(reply, body))
+        data = protocol.encode(reply, body)
+        if len(data) - len(body) > protocol.MAX_HEADER:  # e.g. a huge config value or wide rows
+            data = protocol.encode({"error": f"the reply is over the {protocol.MAX_HEADER >> 20} MiB limit"})
+        channel_out.write(data)
 
 
 if __name__ == "__main__":

@@ -202,10 +202,11 @@ class DockerTransport(Transport):
                 self.container.kill()
             except docker.errors.APIError:
                 pass  # already stopped
-        try:
-            self._attached.close()
-        except OSError:
-            pass
+        for stream in (self._attached, self._socket):
+            try:
+                stream.close()
+            except OSError:
+                pass
 
     def exit_reason(self) -> str:
         try:

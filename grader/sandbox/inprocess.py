@@ -12,7 +12,7 @@ from flask import Flask, template_rendered
 
 from grader.discovery import STUDENT_ERRORS, DiscoveryError, describe_exception, load_app
 from grader.rubric import Limits
-from grader.sandbox.agent import describe_routes, read_only_query, safe_config, sqlite_path
+from grader.sandbox.agent import MAX_TEMPLATES, describe_routes, read_only_query, safe_config, sqlite_path
 from grader.sandbox.base import TEST_CONFIG, AppStartError, AppUnavailable, Connection, RenderedTemplate, Route, Sandbox
 
 
@@ -84,7 +84,8 @@ class InProcessConnection(Connection):
         return [body]
 
     def _rendered(self, sender, template, context, **extra) -> None:
-        self.templates.append(RenderedTemplate(str(template.name), sorted(map(str, context))))
+        if len(self.templates) < MAX_TEMPLATES:  # the same caps as the agent's
+            self.templates.append(RenderedTemplate(str(template.name)[:200], sorted(map(str, context))[:200]))
 
     def routes(self) -> list[Route]:
         return [Route(r["rule"], r["endpoint"], frozenset(r["methods"])) for r in describe_routes(self.app)]

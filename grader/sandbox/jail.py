@@ -84,19 +84,38 @@ def apply_limits(limits: dict) -> None:
 def isolate(config: dict) -> None:
     """As root: new namespaces, a minimal root, an unprivileged uid. Returns in the sandboxed child."""
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID), "unshare")
-    pid = os.fork()
-    if pid:  # outside: wait for the sandbox's first process and exit as it did
-        signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGKILL))
-        _, status = os.waitpid(pid, 0)
-        if os.WIFSIGNALED(status):
-            signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
-            os.kill(os.getpid(), os.WTERMSIG(status))
-        os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+    first = os.fork()
+    if first:  # outside: wait for the sandbox's first process and exit as it did
+        signal.signal(signal.SIGTERM, lambda *_: os.kill(first, signal.SIGKILL))
+        _mirror(first, reap_all=False)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     build_root(config["root"], config["app"], config["bundle"], config["python_dirs"], config["tmp_mb"])
     os.setgroups([])
     os.setgid(config["uid"])
     os.setuid(config["uid"])
+    # PID 1 of a namespace ignores signals it has no handler for, so the agent must not be PID 1
+    # (an app's os.kill(os.getpid(), SIGSEGV) should crash it). PID 1 reaps and mirrors the agent.
+    agent = os.fork()
+    if agent:
+        _mirror(agent, reap_all=True)
+
+
+def _mirror(pid: int, reap_all: bool) -> None:
+    """Wait for `pid` (reaping any other child meanwhile), then end the way it ended."""
+    while True:
+        done, status = os.waitpid(-1 if reap_all else pid, 0)
+        if done == pid:
+            break
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1
+    number = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+    if reap_all:  # PID 1 of the namespace cannot end by its own signal: say 128 + n instead
+        os._exit(128 + number if number else code)
+    if not number and 128 < code < 128 + signal.NSIG:  # ...which the outside turns back into the signal
+        number = code - 128
+    if number:
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
+    os._exit(code)
 
 
 def main() -> None:
@@ -108,7 +127,7 @@ def main() -> None:
         apply_limits(config.get("rlimits", {}))
         os.execve(config["argv"][0], config["argv"], config["env"])
     except OSError as exc:
-        sys.stderr.write(f"sandbox: {exc}\n")
+        sys.stderr.write(f"sandbox-{config.get('token', '')}: {exc}\n")
         os._exit(70)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import secrets
 import select
 import shutil
 import signal
@@ -79,7 +80,7 @@ class ProcessSandbox(Sandbox):
 
     def _prepare(self, box: Path, submission: Path, limits: Limits):
         app = box / "app"
-        shutil.copytree(submission, app, symlinks=True)
+        shutil.copytree(submission, app, symlinks=True, ignore=_special_files)
         agent = bundle_into(box / "agent")
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "GRADER_PRELOAD": preload_modules(self.packages)}
         python = [sys.executable, "-I", "-u", "-B"]
@@ -102,8 +103,15 @@ class ProcessSandbox(Sandbox):
             env.update(HOME=str(box / "home"), TMPDIR=str(box / "tmp"))
             config = {"argv": [*python, str(agent)], "env": env, "rlimits": resource_limits(limits, jailed=False)}
             cwd = app
+        # The jail signs its own error lines with a secret, so an app cannot forge them.
+        config["token"] = secrets.token_hex(8)
         command = [sys.executable, "-I", str(JAIL), json.dumps(config)]
-        return lambda output: ProcessTransport(command, cwd, output)
+        return lambda output: ProcessTransport(command, cwd, output, config["token"])
+
+
+def _special_files(folder: str, names: list[str]) -> list[str]:
+    """Pipes, sockets and devices: never copied into a sandbox."""
+    return [n for n in names if not (os.path.islink(p := os.path.join(folder, n)) or os.path.isfile(p) or os.path.isdir(p))]
 
 
 class _BoxConnection(AgentConnection):
@@ -121,12 +129,13 @@ class _BoxConnection(AgentConnection):
 class ProcessTransport(Transport):
     """Pipes to an agent subprocess in its own session; stderr drained into the output buffer."""
 
-    def __init__(self, command: list[str], cwd: Path, output: OutputBuffer) -> None:
+    def __init__(self, command: list[str], cwd: Path, output: OutputBuffer, token: str = "") -> None:
         self.process = subprocess.Popen(
             command, cwd=cwd, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
         )
         self.output = output
+        self._token = token
         self._killed = False
         os.set_blocking(self.process.stdin.fileno(), False)
         self._drain = threading.Thread(target=self._pump, daemon=True)
@@ -187,9 +196,10 @@ class ProcessTransport(Transport):
         except subprocess.TimeoutExpired:
             return "it stopped answering"
         self._drain.join(timeout=1)
-        if code == SETUP_FAILED:
-            lines = [line for line in self.output.text().splitlines() if line.startswith("sandbox: ")]
-            return f"the sandbox could not be set up: {lines[-1][9:] if lines else 'unknown reason'}"
+        prefix = f"sandbox-{self._token}: "
+        lines = [line for line in self.output.text().splitlines() if self._token and line.startswith(prefix)]
+        if code == SETUP_FAILED and lines:
+            return f"the sandbox could not be set up: {lines[-1][len(prefix):]}"
         if code < 0:
             name = signal.Signals(-code).name
             return f"killed by {name} (out of memory?)" if name == "SIGKILL" and not self._killed else f"killed by {name}"

@@ -17,8 +17,9 @@ from grader.sandbox.base import TEST_CONFIG, AppStartError, AppUnavailable, Conn
 from grader.sandbox.protocol import MAX_BODY, FrameBuffer, ProtocolError, encode
 
 OUTPUT_LIMIT = 64 * 1024
-_STATUS = re.compile(r"^[1-5][0-9][0-9]( [^\r\n]{0,200})?$")
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$")
+# Printable Latin-1 only (PEP 3333); fullmatch, so no trailing newline slips through.
+_STATUS = re.compile(r"[1-5][0-9][0-9]( [\x20-\x7e\xa0-\xff]{0,200})?")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")
 
 
 class OutputBuffer:
@@ -222,14 +223,14 @@ def _checked_response(reply: dict, what: str) -> tuple[str, list[tuple[str, str]
     headers = reply.get("headers")
     if isinstance(status, str) and status.isdigit() and len(status) == 3:
         status += " UNKNOWN"
-    if not isinstance(status, str) or not _STATUS.match(status):
+    if not isinstance(status, str) or not _STATUS.fullmatch(status):
         raise AppUnavailable(f"{what}: the app answered with an invalid status line")
     if not isinstance(headers, list) or len(headers) > 500:
         raise AppUnavailable(f"{what}: the app answered with invalid headers")
     checked: list[tuple[str, str]] = []
     for pair in headers:
         if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
-                and _HEADER_NAME.match(pair[0]) and len(pair[1]) <= 16384 and not set(pair[1]) & {"\r", "\n", "\0"}):
+                and _HEADER_NAME.fullmatch(pair[0]) and len(pair[1]) <= 16384 and not set(pair[1]) & {"\r", "\n", "\0"}):
             raise AppUnavailable(f"{what}: the app answered with an invalid header")
         try:
             pair[1].encode("latin-1")

@@ -1,0 +1,7 @@
+# Imported at interpreter start-up if this folder were a site directory or on PYTHONPATH.
+import os
+import sys
+
+sys.stderr.write("SITECUSTOMIZE-RAN\n")
+sys.stderr.flush()
+os._exit(0)

@@ -1,0 +1,353 @@
+"""The Docker sandbox with a real Docker Engine and the hello-mission image (no mocks).
+
+Skipped when no engine answers, unless GRADER_REQUIRE_DOCKER=1 makes that a failure. The image
+is built once per session (a no-op when it exists); the base image is built by
+scripts/build-base-image.sh when missing (minutes, once).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import docker
+import docker.errors
+import pytest
+from werkzeug.test import Client
+
+from grader.exercise import find_exercise
+from grader.rubric import Limits
+from grader.sandbox.base import AppStartError, AppUnavailable
+from grader.sandbox.docker import RUN_LABEL, UID, DockerSandbox, remove_run_containers
+from grader.sandbox.image import DEFAULT_BASE, build_image, docker_client
+
+REPO = Path(__file__).resolve().parent.parent
+BASE_SCRIPT = REPO / "scripts" / "build-base-image.sh"
+START_TIMEOUT = 5  # a container start costs about a second; leave room on a loaded machine
+
+BASE_APP = """\
+import os
+import sys
+import time
+
+from flask import Flask, jsonify
+
+app = Flask(__name__)
+
+
+@app.route("/")
+def home():
+    return "home"
+"""
+
+
+@pytest.fixture(scope="session")
+def engine() -> docker.DockerClient:
+    client = docker_client()
+    if client is None:
+        if os.environ.get("GRADER_REQUIRE_DOCKER") == "1":
+            pytest.fail("GRADER_REQUIRE_DOCKER=1 but no Docker Engine answers")
+        pytest.skip("no Docker Engine answers (set GRADER_REQUIRE_DOCKER=1 to make this a failure)")
+    return client
+
+
+@pytest.fixture(scope="session")
+def image(engine: docker.DockerClient) -> str:
+    """The hello-mission image's tag, built once (and the base image first if it is missing)."""
+    try:
+        engine.images.get(DEFAULT_BASE)
+    except docker.errors.ImageNotFound:
+        process = subprocess.run(["bash", str(BASE_SCRIPT)], capture_output=True, text=True, timeout=1800)
+        assert process.returncode == 0, f"{BASE_SCRIPT.name} failed:\n{process.stdout}\n{process.stderr}"
+    return build_image(find_exercise("hello-mission"), client=engine)
+
+
+@pytest.fixture
+def run_id(engine: docker.DockerClient):
+    """A fresh run id; whatever container a test leaves with it is removed afterwards."""
+    value = f"test-{uuid.uuid4().hex}"
+    yield value
+    remove_run_containers(engine, value)
+
+
+def run_containers(engine: docker.DockerClient, run_id: str) -> list:
+    return engine.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"})
+
+
+def write_app(folder: Path, extra: str = "", files: dict[str, str] | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "app.py").write_text(BASE_APP + textwrap.dedent(extra))
+    for name, text in (files or {}).items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return folder
+
+
+@pytest.fixture
+def start(tmp_path: Path, image: str, run_id: str):
+    """start(extra_source, files=None, **limits) -> a started connection; all are closed at teardown."""
+    connections = []
+
+    def start(extra: str = "", files: dict[str, str] | None = None, **limits):
+        app = write_app(tmp_path / f"app{len(connections)}", extra, files)
+        values = {"request_timeout": 1, "start_timeout": START_TIMEOUT, **limits}
+        connection = DockerSandbox(image, run_id=run_id).start(app, Limits(**values))
+        connections.append(connection)
+        return connection
+
+    yield start
+    for connection in connections:
+        connection.close()
+
+
+@pytest.mark.docker
+def test_container_policy(start, run_id: str):
+    limits = {"memory_mb": 200, "processes": 42, "cpus": 0.5}
+    connection = start(**limits)
+    container = connection.container
+    container.reload()
+    host = container.attrs["HostConfig"]
+    assert host["NetworkMode"] == "none"
+    assert host["Memory"] == host["MemorySwap"] == 200 * 1024 * 1024
+    assert host["PidsLimit"] == 42
+    assert host["NanoCpus"] == 500_000_000
+    assert host["ReadonlyRootfs"] is True
+    assert host["CapDrop"] == ["ALL"]
+    assert not host.get("CapAdd")
+    assert host["SecurityOpt"] == ["no-new-privileges"]
+    assert host["Privileged"] is False
+    assert not host.get("Binds")
+    assert not host.get("Devices")
+    assert [(m["Type"], m["Target"]) for m in host["Mounts"]] == [("volume", "/app")]
+    assert not host["Mounts"][0].get("Source")
+    assert list(host.get("Tmpfs") or {}) == ["/tmp"]
+    assert container.attrs["Config"]["User"] == f"{UID}:{UID}"
+    assert container.attrs["Config"]["Labels"][RUN_LABEL] == run_id
+    mounts = container.attrs["Mounts"]
+    assert [(m["Type"], m["Destination"]) for m in mounts] == [("volume", "/app")]
+    assert container.attrs["State"]["Running"] is True
+
+
+@pytest.mark.docker
+def test_request_works(start):
+    connection = start("""
+        from flask import request, render_template_string
+
+        @app.route("/echo", methods=["POST"])
+        def echo():
+            return jsonify(body=request.get_data(as_text=True), cookie=request.cookies.get("c")), 201
+
+        @app.route("/t")
+        def t():
+            return render_template_string("{{ a }}", a="rendered")
+
+        @app.route("/size", methods=["POST"])
+        def size():
+            return str(len(request.get_data()))
+
+        @app.route("/big/<int:size>")
+        def big(size):
+            return b"z" * size
+    """)
+    client = Client(connection)
+    assert client.get("/").text == "home"
+    client.set_cookie("c", "choc")
+    response = client.post("/echo", data=b"payload")
+    assert response.status_code == 201
+    assert response.json == {"body": "payload", "cookie": "choc"}
+    assert client.get("/t").text == "rendered"
+    assert "a" in connection.rendered_templates()[0].context
+    assert "/echo" in {route.rule for route in connection.routes()}
+    assert connection.config()["TESTING"] is True
+    assert client.get("/nope").status_code == 404
+    # Frames far larger than one chunk of Docker's multiplexed stream, both ways.
+    assert client.post("/size", data=b"u" * (4 << 20)).text == str(4 << 20)
+    assert client.get(f"/big/{10 << 20}").data == b"z" * (10 << 20)
+
+
+@pytest.mark.docker
+def test_timeout_fails_one_request_and_the_next_works(start):
+    connection = start("""
+        @app.route("/slow")
+        def slow():
+            time.sleep(30)
+    """)
+    client = Client(connection)
+    began = time.monotonic()
+    with pytest.raises(AppUnavailable, match=r"^GET /slow did not answer within 1 s$"):
+        client.get("/slow")
+    assert time.monotonic() - began < 5
+    assert client.get("/").text == "home"
+    assert connection.restarts == 1
+
+
+@pytest.mark.docker
+def test_crash_fails_one_request_and_the_next_works(start):
+    connection = start("""
+        @app.route("/die")
+        def die():
+            os._exit(3)
+    """)
+    client = Client(connection)
+    with pytest.raises(AppUnavailable, match=r"GET /die crashed the app \(exit code 3\)"):
+        client.get("/die")
+    assert client.get("/").text == "home"
+    assert connection.restarts == 1
+
+
+@pytest.mark.docker
+def test_out_of_memory_fails_one_request_and_the_next_works(start):
+    connection = start("""
+        @app.route("/hog")
+        def hog():
+            keep = [b"x" * (1 << 20) for _ in range(512)]
+            return str(len(keep))
+    """, memory_mb=64)
+    client = Client(connection)
+    with pytest.raises(AppUnavailable, match=r"GET /hog crashed the app \(.*out of memory"):
+        client.get("/hog")
+    assert client.get("/").text == "home"
+
+
+@pytest.mark.docker
+def test_container_is_removed_on_close(start, engine: docker.DockerClient, run_id: str):
+    connection = start()
+    assert Client(connection).get("/").text == "home"
+    container_id = connection.container.id
+    volume = connection.container.attrs["Mounts"][0]["Name"]
+    connection.close()
+    with pytest.raises(docker.errors.NotFound):
+        engine.containers.get(container_id)
+    with pytest.raises(docker.errors.NotFound):
+        engine.volumes.get(volume)
+    assert run_containers(engine, run_id) == []
+    connection.close()  # twice is fine
+
+
+@pytest.mark.docker
+def test_remove_run_containers(tmp_path: Path, image: str, engine: docker.DockerClient):
+    run_id = f"test-{uuid.uuid4().hex}"
+    other_run = f"test-{uuid.uuid4().hex}"
+    app = write_app(tmp_path / "app")
+    limits = Limits(request_timeout=1, start_timeout=START_TIMEOUT)
+    first = DockerSandbox(image, run_id=run_id).start(app, limits)
+    second = DockerSandbox(image, run_id=run_id).start(app, limits)
+    bystander = DockerSandbox(image, run_id=other_run).start(app, limits)
+    try:
+        assert len(run_containers(engine, run_id)) == 2
+        assert remove_run_containers(engine, run_id) == 2
+        assert run_containers(engine, run_id) == []
+        assert len(run_containers(engine, other_run)) == 1, "another run's container was removed"
+        assert Client(bystander).get("/").text == "home"
+        assert remove_run_containers(engine, run_id) == 0
+        # Closing a connection whose container is already gone is quiet.
+        first.close()
+        second.close()
+    finally:
+        bystander.close()
+        remove_run_containers(engine, run_id)
+        remove_run_containers(engine, other_run)
+
+
+@pytest.mark.docker
+def test_submission_files_are_owned_by_the_sandbox_user_and_writable(start, tmp_path: Path):
+    connection = start("""
+        @app.route("/files")
+        def files():
+            with open("written-by-app.txt", "w") as handle:
+                handle.write("round trip")
+            with open("templates/also.txt", "w") as handle:
+                handle.write("nested")
+            return jsonify(
+                app_uid=os.stat("app.py").st_uid,
+                folder_uid=os.stat(".").st_uid,
+                templates_uid=os.stat("templates").st_uid,
+                writable=os.access("app.py", os.W_OK),
+                read_back=open("written-by-app.txt").read(),
+                nested=open("templates/also.txt").read(),
+                uid=os.getuid(),
+                cwd=os.getcwd(),
+            )
+    """, files={"templates/index.html": "<p>hi</p>"})
+    files = Client(connection).get("/files").json
+    assert files == {
+        "app_uid": UID, "folder_uid": UID, "templates_uid": UID, "writable": True,
+        "read_back": "round trip", "nested": "nested", "uid": UID, "cwd": "/app",
+    }
+    assert not (tmp_path / "app0" / "written-by-app.txt").exists(), "the app wrote into the host's folder"
+
+
+@pytest.mark.docker
+def test_links_and_special_files_are_left_out(start, tmp_path: Path):
+    app = tmp_path / "app0"  # the folder `start` writes its first app to
+    app.mkdir()
+    (app / "link-to-passwd").symlink_to("/etc/hostname")
+    (app / "link-to-app").symlink_to("app.py")
+    os.mkfifo(app / "pipe")
+    connection = start("""
+        @app.route("/ls")
+        def ls():
+            return jsonify(sorted(os.listdir(".")))
+    """)
+    assert Client(connection).get("/ls").json == ["app.py"]
+
+
+@pytest.mark.docker
+def test_inside_the_container(start, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_secret_token_for_the_test")
+    connection = start("""
+        import socket
+
+        @app.route("/inside")
+        def inside():
+            try:
+                socket.create_connection(("1.1.1.1", 53), timeout=0.5).close()
+                network = True
+            except OSError:
+                network = False
+            try:
+                open("/etc/grader-was-here", "w").close()
+                root_writable = True
+            except OSError:
+                root_writable = False
+            with open("/tmp/scratch", "w") as handle:
+                handle.write("tmp ok")
+            print("printed by the app")
+            return jsonify(
+                env=dict(os.environ), uid=os.getuid(), gid=os.getgid(), network=network,
+                root_writable=root_writable, tmp=open("/tmp/scratch").read(),
+                interfaces=sorted(name for _, name in socket.if_nameindex()),
+            )
+    """)
+    inside = Client(connection).get("/inside").json
+    assert "GITHUB_TOKEN" not in inside["env"]
+    assert (inside["uid"], inside["gid"]) == (UID, UID)
+    assert inside["network"] is False
+    assert inside["interfaces"] == ["lo"]
+    assert inside["root_writable"] is False
+    assert inside["tmp"] == "tmp ok"
+    deadline = time.monotonic() + 5
+    while "printed by the app" not in connection.app_output()[0] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "printed by the app" in connection.app_output()[0]
+
+
+@pytest.mark.docker
+def test_start_failures_leave_no_container(tmp_path: Path, image: str, engine: docker.DockerClient, run_id: str):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "app.py").write_text("from flask import Flask\napp = Flask(__name__)\nif True\n")
+    with pytest.raises(AppStartError, match=r"app\.py, line 3: SyntaxError"):
+        DockerSandbox(image, run_id=run_id).start(broken, Limits(request_timeout=1, start_timeout=START_TIMEOUT))
+    assert run_containers(engine, run_id) == []
+
+    stuck = write_app(tmp_path / "stuck", "while True:\n    pass\n")
+    began = time.monotonic()
+    with pytest.raises(AppStartError, match=r"^the app did not start within 2 s$"):
+        DockerSandbox(image, run_id=run_id).start(stuck, Limits(request_timeout=1, start_timeout=2))
+    assert time.monotonic() - began < 8
+    assert run_containers(engine, run_id) == []
