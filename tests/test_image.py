@@ -117,3 +117,17 @@ def test_build_image_without_its_base_names_the_script(client: docker.DockerClie
     assert caught.value.exit_code == 2
     assert "scripts/build-base-image.sh" in caught.value.message and missing in caught.value.message
     assert "\n" not in caught.value.message
+
+
+@pytest.mark.docker
+def test_check_with_docker_and_no_image_names_the_command_to_run(client, base_image, course: Path, grader) -> None:
+    exercise = course_exercise(course, ["flask>=3.0", "itsdangerous>=2.0"])
+    tag = image_tag(exercise, base_image, client.images.get(base_image).id)
+    with pytest.raises(docker.errors.ImageNotFound):
+        client.images.get(tag)
+    run = grader("check", "hello-mission", exercise.solution_dir, "--sandbox", "docker",
+                 env={"GRADER_COURSE": str(course)})
+    assert run.returncode == 2, run
+    assert run.stderr.strip() == (
+        f"grader: error: no image {tag} for exercise hello-mission; build it with: grader image build hello-mission"
+    )
