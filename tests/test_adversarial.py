@@ -5,7 +5,8 @@ exercise it is graded against, the exact score an honest grader gives it, and th
 applies to; each (attack, sandbox) pair is graded once through the real CLI, as a user runs it.
 Beyond the score, every run must finish in bounded time, leave the submission folder as it
 was, and (docker) leave no container behind. Checks specific to one attack run on the same
-JSON result (ATTACK_CHECKS below); two attacks also get a text-format run of their own.
+run (RESULT_CHECKS on its JSON result, HOST_CHECKS on this machine afterwards); two attacks
+also get a text-format run of their own.
 
 Docker cases are marked `docker`: skipped when no Docker Engine answers, unless
 GRADER_REQUIRE_DOCKER=1 makes that a failure.
@@ -14,7 +15,6 @@ GRADER_REQUIRE_DOCKER=1 makes that a failure.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import pwd
@@ -28,13 +28,12 @@ import yaml
 
 from conftest import HELLO, REPO, run_grader
 from grader.exercise import find_exercise
+from grader.rubric import Limits
 
 ADVERSARIAL = REPO / "tests" / "adversarial"
 ATTACKS = sorted(p.name for p in ADVERSARIAL.iterdir() if p.is_dir() and (p / "expected.yaml").is_file())
-DEFAULT_LIMITS = {"start_timeout": 10.0, "request_timeout": 5.0}
 RUN_LABEL = "org.flask-grader.run"
 FORK_BOMB_CHILD = "fgforkbomb"  # the comm name tests/adversarial/fork-bomb gives its children
-PROCESSES_LIMIT = 128  # the rubric's default `processes` limit: the fork bomb's ceiling
 
 
 def expected(attack: str) -> dict:
@@ -70,7 +69,7 @@ def docker_image(tmp_path_factory: pytest.TempPathFactory) -> str:
 class Graded:
     """One finished grading of an attack: the CLI run, its JSON result, how long it took."""
 
-    def __init__(self, attack: str, sandbox: str, submission: Path, limits: dict, run, elapsed: float, fmt: str) -> None:
+    def __init__(self, attack: str, sandbox: str, submission: Path, limits: Limits, run, elapsed: float, fmt: str) -> None:
         self.attack, self.sandbox, self.submission, self.limits = attack, sandbox, submission, limits
         self.run, self.elapsed = run, elapsed
         # json.loads rejects anything before or after the document: stdout must be exactly one.
@@ -104,13 +103,15 @@ def grade_attack(attack: str, sandbox: str, tmp_path: Path, request: pytest.Fixt
         shutil.copytree(ADVERSARIAL / attack, submission)
         SETUP[attack](submission)
     env = {}
-    limits = {**DEFAULT_LIMITS, **(spec.get("limits") or {})}
+    rubric = yaml.safe_load((REPO / "rubrics" / f"{spec['exercise']}.yaml").read_text())
+    limits = Limits(**{**(rubric.get("limits") or {}), **(spec.get("limits") or {})})
     if spec.get("limits"):
+        assert spec["exercise"] == "hello-mission", "the `course` fixture copies hello-mission only"
         course = request.getfixturevalue("course")
-        rubric = course / "rubrics" / "hello-mission.yaml"
-        data = yaml.safe_load(rubric.read_text())
+        path = course / "rubrics" / "hello-mission.yaml"
+        data = yaml.safe_load(path.read_text())
         data["limits"].update(spec["limits"])
-        rubric.write_text(yaml.safe_dump(data, sort_keys=False))
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
         env["GRADER_COURSE"] = str(course)
     started = time.monotonic()
     run = run_grader("check", spec["exercise"], submission, "--sandbox", sandbox, "--format", fmt,
@@ -118,22 +119,35 @@ def grade_attack(attack: str, sandbox: str, tmp_path: Path, request: pytest.Fixt
     return Graded(attack, sandbox, submission, limits, run, time.monotonic() - started, fmt)
 
 
-def time_bound(limits: dict) -> float:
+def time_bound(limits: Limits) -> float:
     """Seconds a whole grading may take: start-up twice, a few request timeouts, and slack for a
     busy two-core machine. A hang would run into the grader's backstop (start + 60 × request)."""
-    return 30 + 2 * limits["start_timeout"] + 4 * limits["request_timeout"]
+    return 30 + 2 * limits.start_timeout + 4 * limits.request_timeout
 
 
-def folder_state(folder: Path) -> dict[str, str]:
-    """Every file under `folder` (symlinks as their target), with a hash of its content."""
+def folder_state(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` with its content (symlinks: their target). The folders are small."""
     state = {}
     for path in sorted(folder.rglob("*")):
         key = str(path.relative_to(folder))
         if path.is_symlink():
-            state[key] = "-> " + os.readlink(path)
+            state[key] = b"-> " + os.fsencode(os.readlink(path))
         elif path.is_file():
-            state[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+            state[key] = path.read_bytes()
     return state
+
+
+def assert_folder_unchanged(folder: Path, before: dict[str, bytes]) -> None:
+    """`folder` as `before`; if not, put it back (the repository stays clean) and fail."""
+    after = folder_state(folder)
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    for key in changed:
+        path = folder / key
+        if key not in before:
+            path.unlink()
+        elif not before[key].startswith(b"-> "):
+            path.write_bytes(before[key])
+    assert not changed, f"the submission folder {folder} changed during grading (restored): {changed}"
 
 
 def labelled_containers() -> set[str]:
@@ -169,30 +183,34 @@ def test_attack_gets_its_honest_score(attack: str, sandbox: str, tmp_path: Path,
     spec = expected(attack)
     before = folder_state(ADVERSARIAL / attack)
     graded = grade_attack(attack, sandbox, tmp_path, request)
-    after = folder_state(ADVERSARIAL / attack)
-
-    assert graded.run.returncode == 0, graded.run
-    result = graded.result
-    assert result["sandbox"] == sandbox
-    assert result["status"] == ("error" if spec.get("error") else "graded"), graded.summary()
-    assert result["score"] == spec["score"], graded.summary()
-    if "fails" in spec:
-        failing = sorted(c["id"] for c in result["criteria"] if c["status"] != "pass")
-        assert failing == sorted(spec["fails"]), graded.summary()
-    if not spec.get("error"):
-        assert not [e for e in result["errors"] if e.startswith("the test run ended early")], graded.summary()
-    bound = time_bound(graded.limits)
-    assert graded.elapsed <= bound, f"took {graded.elapsed:.1f} s, more than {bound:g} s\n{graded.summary()}"
-    assert after == before, f"the submission folder in the repository changed: {_diff(before, after)}"
-    if sandbox == "docker":
-        assert_no_container_left()
-    check = ATTACK_CHECKS.get(attack)
-    if check is not None:
-        check(graded)
-
-
-def _diff(before: dict, after: dict) -> list[str]:
-    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    try:
+        assert graded.run.returncode == 0, graded.run
+        result = graded.result
+        assert result["sandbox"] == sandbox
+        assert result["status"] == ("error" if spec.get("error") else "graded"), graded.summary()
+        assert result["score"] == spec["score"], graded.summary()
+        if "fails" in spec:
+            failing = sorted(c["id"] for c in result["criteria"] if c["status"] != "pass")
+            assert failing == sorted(spec["fails"]), graded.summary()
+        if not spec.get("error"):
+            assert not [e for e in result["errors"] if e.startswith("the test run ended early")], graded.summary()
+        bound = time_bound(graded.limits)
+        assert graded.elapsed <= bound, f"took {graded.elapsed:.1f} s, more than {bound:g} s\n{graded.summary()}"
+        if attack in RESULT_CHECKS:
+            RESULT_CHECKS[attack](graded)
+    finally:  # traces on the machine: every check runs (and cleans up), whatever the result was
+        traces = [lambda: assert_folder_unchanged(ADVERSARIAL / attack, before)]
+        if attack in HOST_CHECKS:
+            traces.append(HOST_CHECKS[attack])
+        if sandbox == "docker":
+            traces.append(assert_no_container_left)
+        problems = []
+        for check in traces:
+            try:
+                check()
+            except AssertionError as exc:
+                problems.append(str(exc).split("\nassert ")[0])
+        assert not problems, "traces left by the attack:\n" + "\n".join(problems)
 
 
 # --- set-up made at test time --------------------------------------------------------------------
@@ -248,7 +266,7 @@ def _escaped_files() -> list[Path]:
     return sorted({p for p in places if p.exists() or p.is_symlink()})
 
 
-def _check_writes_outside(graded: Graded) -> None:
+def _check_no_escaped_files() -> None:
     found = _escaped_files()
     for path in found:  # leave the machine clean for the next run; the failure below says it all
         if path.is_file() and "writes-outside" in path.read_text(errors="replace"):
@@ -257,14 +275,14 @@ def _check_writes_outside(graded: Graded) -> None:
 
 
 def _check_endless_import(graded: Graded) -> None:
-    start = graded.limits["start_timeout"]
+    start = graded.limits.start_timeout
     assert f"did not start within {start:g} s" in graded.result["errors"][0], graded.summary()
     # Started once for the whole run, not once per test: about twice the start limit, plus overhead.
     assert graded.elapsed <= 2 * start + 15, f"took {graded.elapsed:.1f} s\n{graded.summary()}"
 
 
 def _check_endless_route(graded: Graded) -> None:
-    request = graded.limits["request_timeout"]
+    request = graded.limits.request_timeout
     messages = graded.messages("status")
     assert messages and all(m == f"GET /status did not answer within {request:g} s" for m in messages), messages
 
@@ -284,7 +302,11 @@ def _check_memory_hog(graded: Graded) -> None:
 def _check_fork_bomb(graded: Graded) -> None:
     messages = graded.messages("status")
     counts = [int(n) for m in messages for n in re.findall(r"bounded: (\d+) processes started", m)]
-    assert counts and all(n < PROCESSES_LIMIT for n in counts), messages
+    # The pids limit counts the agent too: fewer children than the rubric's `processes`.
+    assert counts and all(n < graded.limits.processes for n in counts), messages
+
+
+def _check_no_fork_bomb_child() -> None:
     survivors = []
     for comm in Path("/proc").glob("[0-9]*/comm"):
         try:
@@ -315,9 +337,9 @@ def _check_symlinks(graded: Graded) -> None:
     assert str(graded.submission) not in json.dumps(graded.result["errors"])
 
 
-ATTACK_CHECKS = {
+# On the JSON result, once the score is right.
+RESULT_CHECKS = {
     "forged-output": _check_forged_output,
-    "writes-outside": _check_writes_outside,
     "endless-import": _check_endless_import,
     "endless-route": _check_endless_route,
     "os-exit-in-route": _check_os_exit,
@@ -326,6 +348,11 @@ ATTACK_CHECKS = {
     "huge-output": _check_huge_output,
     "big-file": _check_big_file,
     "symlinks": _check_symlinks,
+}
+# On this machine, after the run, whatever its result.
+HOST_CHECKS = {
+    "writes-outside": _check_no_escaped_files,
+    "fork-bomb": _check_no_fork_bomb_child,
 }
 
 

@@ -754,3 +754,15 @@ def test_malformed_start(fake, start_code: str, message: str):
     with pytest.raises(AppStartError, match=message):
         connection.start()
     assert time.monotonic() - began < 3
+
+
+def test_student_modules_named_like_the_agents_own_are_imported(start):
+    # The agent's bundle has protocol.py and discovery.py; the student's must win in their app.
+    connection = start("""
+        import protocol, discovery
+
+        @app.route("/mine")
+        def mine():
+            return protocol.WHO + discovery.WHO
+    """, files={"protocol.py": "WHO = 'student-protocol '\n", "discovery.py": "WHO = 'student-discovery'\n"})
+    assert Client(connection).get("/mine").text == "student-protocol student-discovery"

@@ -29,7 +29,9 @@ def render_text(result: Result, *, color: bool = False, width: int = 100) -> str
             console.print(Text(f"  • {clean(error)}"))
     if result.app_output:
         console.print(Text(app_output_title(result), style="bold"))
-        console.print(Text(clean(result.app_output, APP_OUTPUT_SHOWN)), style="dim")
+        # Every line behind a gutter: the app cannot print a line that looks like our own report.
+        shown = clean(result.app_output, APP_OUTPUT_SHOWN).splitlines()
+        console.print(Text("\n".join(f"  │ {line}" for line in shown)), style="dim")
     return defuse_workflow_commands(buffer.getvalue())
 
 

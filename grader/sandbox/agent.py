@@ -16,9 +16,14 @@ from pathlib import Path
 
 if __name__ == "__main__":  # in a sandbox: protocol.py and discovery.py sit beside this file
     # `python -I` leaves the script's folder off sys.path; the bundle is all that is added.
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    _BUNDLE = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, _BUNDLE)
     import discovery
     import protocol
+
+    # Forget where they came from: a student's own protocol.py or discovery.py must import.
+    sys.path.remove(_BUNDLE)
+    del sys.modules["discovery"], sys.modules["protocol"]
 else:  # imported from the grader package (the in-process sandbox shares helpers)
     from grader import discovery
     from grader.sandbox import protocol
