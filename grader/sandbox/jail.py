@@ -57,17 +57,18 @@ def build_root(root: str, app: str, bundle: str, python_dirs: list[str], tmp_mb:
         elif os.path.isdir(directory):
             os.makedirs(root + directory)
             _bind(directory, root + directory)
+    # Fresh /tmp before the Python binds: a virtualenv may itself live under /tmp.
+    for directory in ("/tmp", "/dev/shm"):
+        os.makedirs(root + directory, exist_ok=True)
+        _mount("tmpfs", root + directory, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
     for directory in python_dirs:  # the interpreter's prefix and the virtualenv, at their own paths
         if not os.path.isdir(root + directory) or not os.listdir(root + directory):
             os.makedirs(root + directory, exist_ok=True)
             _bind(directory, root + directory)
-    os.makedirs(root + "/dev")
+    os.makedirs(root + "/dev", exist_ok=True)
     for device in DEVICES:
         open(f"{root}/dev/{device}", "w").close()
         _bind(f"/dev/{device}", f"{root}/dev/{device}", writable=True, device=True)
-    for directory in ("/tmp", "/dev/shm"):
-        os.makedirs(root + directory, exist_ok=True)
-        _mount("tmpfs", root + directory, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
     os.makedirs(root + "/opt/grader/agent")
     _bind(bundle, root + "/opt/grader/agent")
     os.makedirs(root + "/app")
