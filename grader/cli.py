@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -78,6 +79,107 @@ def validate(exercises: tuple[str, ...], sandbox: str, jobs: int | None) -> None
     click.echo(f"{len(checks) - len(failed)} of {len(checks)} checks passed", err=bool(failed))
     if failed:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("exercise")
+@click.option("--from", "source", required=True, metavar="SOURCE",
+              help="a folder of submissions, a CSV (student,repo), or github:ORG/PREFIX")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="where the gradebook, reports, dashboard and history go")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="submissions graded at once [default: cores]")
+@click.option("--deadline", metavar="ISO-8601", help="e.g. 2026-12-01T23:59:00+01:00 (with a time zone)")
+@click.option("--sandbox", type=click.Choice(SANDBOXES),
+              help="[default: docker when a Docker engine answers, else process]")
+@click.option("--force", is_flag=True, help="grade again even what was graded at the same commit")
+@click.option("--token", envvar="GITHUB_TOKEN", show_envvar=True, help="GitHub token for github: sources")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
+              help="GitHub Classroom roster export or Classroom 50 students.csv")
+@click.option("--late-penalty", type=click.FloatRange(0, 100), metavar="PERCENT",
+              help="per started day late (overrides the rubric; 0 = no late policy)")
+@click.option("--late-cap", type=click.FloatRange(0, 100), default=100, metavar="PERCENT", show_default=True)
+@click.option("--gradebook-format", type=click.Choice(["canvas", "moodle"]), help="also write an LMS import CSV")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), help="Git mirrors [default: OUT/.repos]")
+def run(exercise: str, source: str, out: Path, jobs: int | None, deadline: str | None, sandbox: str | None,
+        force: bool, token: str | None, roster: Path | None, late_penalty: float | None, late_cap: float,
+        gradebook_format: str | None, cache: Path | None) -> None:
+    """Grade a whole class: fetch every submission of SOURCE, grade them in parallel, write OUT.
+
+    Results are kept in OUT/grader.db: a re-run grades only what changed (new commits, a new
+    rubric or tests); --force grades everything again.
+    """
+    from grader.rubric import LatePolicy
+    from grader.run import RunOptions, run_class, write_outputs
+    from grader.run_progress import RunProgress
+
+    found = find_exercise(exercise)
+    found.load_rubric()  # an invalid rubric stops us before anything is fetched
+    if roster is not None and not roster.is_file():
+        raise GraderError(f"--roster {roster}: no such file")
+    options = RunOptions(
+        source=source, out=out, jobs=jobs or os.cpu_count() or 2, sandbox=sandbox or _default_run_sandbox(),
+        deadline=_parse_deadline(deadline), force=force, token=token, roster=roster, cache=cache,
+        late_from_rubric=late_penalty is None,
+        late=LatePolicy(penalty_per_day=late_penalty, max_penalty=late_cap) if late_penalty else None,
+        gradebook_format=gradebook_format,
+    )
+    with RunProgress(sys.stdout.isatty()) as progress:
+        report = run_class(found, options, progress.start, progress.done)
+    if report.interrupted:
+        click.echo(f"grader: interrupted; {len(report.entries)} results are saved in {out / 'grader.db'} "
+                   "— run the same command again to grade the rest", err=True)
+        sys.exit(130)
+    written = write_outputs(found, report, options)
+    click.echo(f"{len(report.entries)} submissions: {report.graded} graded, {report.reused} unchanged since "
+               f"the last run; wrote {', '.join(str(p) for p in written)}")
+
+
+def _default_run_sandbox() -> str:
+    from grader.sandbox.image import docker_client
+
+    if docker_client() is not None:
+        return "docker"
+    click.echo("grader: warning: no Docker engine answers; grading in the process sandbox, which is not "
+               "a security boundary for others' code (see README, Security model)", err=True)
+    return "process"
+
+
+def _parse_deadline(text: str | None):
+    from datetime import datetime
+
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise GraderError(f"--deadline {text!r}: not an ISO 8601 date and time, e.g. 2026-12-01T23:59:00+01:00") from None
+    if moment.tzinfo is None:
+        raise GraderError(f"--deadline {text!r}: give a time zone, e.g. {text}+01:00 or {text}Z")
+    return moment
+
+
+@cli.command()
+@click.argument("student")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True,
+              help="the OUT folder of `grader run`")
+@click.option("--exercise", help="only this exercise")
+def history(student: str, out: Path, exercise: str | None) -> None:
+    """List STUDENT's results over time, oldest first."""
+    from grader.store import Store
+
+    if not (out / "grader.db").is_file():
+        raise GraderError(f"{out}: no grader.db here; give the --out folder of `grader run`")
+    rows = Store(out / "grader.db").history(student, exercise)
+    if not rows:
+        raise GraderError(f"no results for {student!r} in {out / 'grader.db'}")
+    table = Table(title=f"History of {student}", show_edge=False)
+    for column in ("Graded at", "Exercise", "Commit", "Status", "Score", "Late"):
+        table.add_column(column, justify="right" if column in ("Score", "Late") else "left")
+    for graded_at, name, entry in rows:
+        late = f"-{_number(entry.late.penalty)}" if entry.late.penalty else ""
+        table.add_row(graded_at, name, (entry.commit or "")[:10], entry.status,
+                      f"{_number(entry.score)} / {entry.max_score}", late)
+    Console(highlight=False, width=None if sys.stdout.isatty() else 140).print(table)
 
 
 @cli.group()

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -104,15 +105,32 @@ def _run_pytest(exercise: Exercise, rubric: Path, work: Path, records: Path, opt
             start_new_session=True,
         )
         try:
-            returncode = process.wait(timeout=backstop)
-        except subprocess.TimeoutExpired:
-            returncode = -signal.SIGKILL
+            returncode = _wait(process, backstop)
         finally:
             _kill_group(process)
     with log.open("rb") as handle:
         handle.seek(max(0, log.stat().st_size - OUTPUT_TAIL))
         output = handle.read().decode("utf-8", errors="replace")
     return returncode, output
+
+
+class GradingCancelled(Exception):
+    """`CANCEL` was set while a submission was being graded; its partial result is dropped."""
+
+
+CANCEL = threading.Event()  # set it (e.g. on Ctrl-C in `grader run`) to stop every grading in progress
+
+
+def _wait(process: subprocess.Popen, backstop: float) -> int:
+    deadline = time.monotonic() + backstop
+    while True:
+        if CANCEL.is_set():
+            raise GradingCancelled()
+        try:
+            return process.wait(timeout=min(0.2, max(0.0, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                return -signal.SIGKILL
 
 
 def _kill_group(process: subprocess.Popen) -> None:

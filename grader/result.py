@@ -73,3 +73,37 @@ class Result(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2)
+
+
+class LateInfo(BaseModel):
+    """Lateness of a graded commit under the late policy: days late and the points taken off."""
+
+    days: float = 0.0
+    penalty: float = 0.0
+
+    @field_serializer("penalty")
+    def _penalty(self, value: float) -> int | float:
+        return _number(value)
+
+
+class StudentResult(BaseModel):
+    """One gradebook row: a student, what was graded, the Result (if any) and the final score.
+
+    status: graded | error (the app could not be graded) | missing (no repository) |
+    unreachable (the repository could not be fetched). `score` is after the late penalty.
+    """
+
+    student: str
+    status: Literal["graded", "error", "missing", "unreachable"]
+    score: float = 0.0
+    max_score: int
+    reason: str | None = None
+    commit: str | None = None
+    commit_time: str | None = None  # ISO 8601
+    late: LateInfo = LateInfo()
+    extra: dict[str, str] = {}
+    result: Result | None = None
+
+    @field_serializer("score")
+    def _score(self, value: float) -> int | float:
+        return _number(value)

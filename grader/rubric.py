@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import math
 import typing
 from pathlib import Path
 from typing import Literal
@@ -29,6 +30,24 @@ class Limits(_Model):
     memory_mb: int = Field(512, ge=32, le=65536, description="memory for the app, MiB")
     processes: int = Field(128, ge=1, le=4096, description="processes and threads the app may have")
     cpus: float = Field(1.0, gt=0, le=64, description="CPU cores the app may use (docker)")
+
+
+class LatePolicy(_Model):
+    """Points off for work past the deadline: a share of the maximum per started day, capped.
+
+    With a late policy, `grader run --deadline` grades each student's newest commit and takes the
+    penalty off; without one, it grades the newest commit made before the deadline.
+    """
+
+    penalty_per_day: float = Field(ge=0, le=100, description="percent of the maximum score per started day")
+    max_penalty: float = Field(100, ge=0, le=100, description="percent of the maximum score at most")
+
+    def penalty(self, late_days: float, max_score: float) -> float:
+        """Points to take off for work `late_days` days late."""
+        if late_days <= 0:
+            return 0.0
+        started_days = math.ceil(late_days - 1e-9)
+        return round(min(self.max_penalty, self.penalty_per_day * started_days) / 100 * max_score, 2)
 
 
 class TestSelector(_Model):
@@ -69,6 +88,7 @@ class Rubric(_Model):
     title: str = Field(min_length=1)
     limits: Limits = Limits()
     packages: list[str] = []
+    late: LatePolicy | None = None
     criteria: list[Criterion] = Field(min_length=1)
 
     @field_validator("packages")

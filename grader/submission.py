@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -78,3 +79,15 @@ def private_copy(source: Path, target: Path) -> list[str]:
             shutil.copyfile(path, out / name)
     return warnings
 
+
+
+def content_key(path: Path) -> str:
+    """A stable key for a folder without Git: a hash of its files' names and contents."""
+    digest = hashlib.sha256()
+    for folder, dirnames, filenames in os.walk(path):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for name in sorted(filenames):
+            file = Path(folder) / name
+            if file.is_file() and not file.is_symlink():
+                digest.update(str(file.relative_to(path)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return "files:" + digest.hexdigest()[:20]

@@ -114,7 +114,7 @@ def test_unknown_top_level_key_names_line_and_allowed_keys(tmp_path):
     message = load_error(path)
 
     assert message.startswith(f"{path}:14: top level: unknown key 'colour'")
-    assert "(allowed: exercise, title, limits, packages, criteria)" in message
+    assert "(allowed: exercise, title, limits, packages, late, criteria)" in message
 
 
 def test_unknown_key_in_criterion_names_line_criterion_and_allowed_keys(tmp_path):
@@ -398,3 +398,18 @@ def test_selector_with_markers_and_nodeids_matches_either():
 def test_selector_naming_no_tests_is_invalid():
     with pytest.raises(ValidationError, match="names no tests"):
         Selector()
+
+
+def test_late_policy_penalty_per_started_day_with_cap(tmp_path):
+    path = write(tmp_path, VALID + "late:\n  penalty_per_day: 10\n  max_penalty: 25\n")
+    late = load_rubric(path).rubric.late
+    assert late.penalty(0, 100) == 0
+    assert late.penalty(0.01, 100) == 10  # a started day counts
+    assert late.penalty(1.0, 100) == 10
+    assert late.penalty(1.5, 80) == 16
+    assert late.penalty(9, 100) == 25  # capped
+
+
+def test_late_policy_rejects_percentages_over_100(tmp_path):
+    path = write(tmp_path, VALID + "late:\n  penalty_per_day: 150\n")
+    assert load_error(path).startswith(f"{path}:15: late.penalty_per_day: ")

@@ -1,0 +1,197 @@
+"""`grader run`: fetch a whole class, grade it in parallel, keep history, write every output."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from grader.errors import GraderError
+from grader.exercise import Exercise
+from grader.grade import CANCEL, GradingCancelled, grade
+from grader.result import LateInfo, Result, StudentResult, SubmissionInfo
+from grader.rubric import LatePolicy
+from grader.sources import Submission
+from grader.store import Store
+from grader.submission import content_key
+
+
+@dataclass
+class RunOptions:
+    """What `grader run` was asked to do (flags already parsed and checked)."""
+
+    source: str
+    out: Path
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 2)
+    sandbox: str = "process"
+    deadline: datetime | None = None
+    late_from_rubric: bool = True  # False: `late` below decides (None = no late policy)
+    late: LatePolicy | None = None
+    force: bool = False
+    token: str | None = None
+    roster: Path | None = None
+    cache: Path | None = None
+    gradebook_format: str | None = None
+
+
+@dataclass
+class RunReport:
+    """What a run did: every row of the gradebook, and how many were graded now or reused."""
+
+    entries: list[StudentResult]
+    graded: int = 0
+    reused: int = 0
+    interrupted: bool = False
+
+
+def fingerprint(exercise: Exercise, sandbox: str) -> str:
+    """Rubric + tests (+ image for docker): a stored result is reused only for the same one."""
+    if sandbox == "docker":
+        from grader.sandbox.image import ensure_image
+
+        return f"{exercise.fingerprint()}:{ensure_image(exercise).split(':')[-1]}"
+    return exercise.fingerprint()
+
+
+def source_key(submission: Submission) -> str | None:
+    """What identifies the graded files: the commit, else a hash of the folder."""
+    if submission.commit:
+        return submission.commit
+    return content_key(submission.path) if submission.path else None
+
+
+def make_entry(submission: Submission, result: Result | None, late: LatePolicy | None, max_score: int) -> StudentResult:
+    """A gradebook row. The late penalty applies only when the policy made us grade late work."""
+    commit_time = submission.commit_time.isoformat() if submission.commit_time else None
+    base = {
+        "student": submission.student, "max_score": max_score, "commit": submission.commit,
+        "commit_time": commit_time, "extra": submission.extra, "reason": submission.reason,
+    }
+    if result is None:
+        return StudentResult(status=submission.status, late=LateInfo(days=submission.late_days), **base)
+    penalty = late.penalty(submission.late_days, max_score) if late and result.status == "graded" else 0.0
+    return StudentResult(
+        status=result.status,
+        score=max(0.0, round(result.score - penalty, 2)),
+        late=LateInfo(days=round(submission.late_days, 3), penalty=penalty),
+        result=result,
+        **{**base, "reason": result.errors[0] if result.status == "error" and result.errors else submission.reason},
+    )
+
+
+def run_class(
+    exercise: Exercise,
+    options: RunOptions,
+    on_start: Callable[[int], None] = lambda total: None,
+    on_done: Callable[[StudentResult, bool], None] = lambda entry, reused: None,
+) -> RunReport:
+    """Grade every submission of SOURCE; results are saved one by one as they finish."""
+    from grader.sources.collect import collect
+
+    rubric = exercise.load_rubric().rubric
+    late = rubric.late if options.late_from_rubric else options.late
+    out = _writable(options.out)
+    store = Store(out / "grader.db")
+    version = fingerprint(exercise, options.sandbox)
+    with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
+        submissions = collect(
+            options.source, cache=options.cache or out / ".repos", work=Path(tmp), deadline=options.deadline,
+            grade_newest=late is not None, token=options.token, roster=options.roster, jobs=options.jobs,
+        )
+        on_start(len(submissions))
+        entries: dict[str, StudentResult] = {}
+        todo: list[Submission] = []
+        report = RunReport(entries=[])
+        for submission in submissions:
+            if submission.status != "ok":
+                entries[submission.student] = make_entry(submission, None, late, rubric.max_score)
+                store.save(exercise.slug, version, None, entries[submission.student])
+                on_done(entries[submission.student], False)
+                continue
+            key = source_key(submission)
+            cached = None if options.force else store.reusable(exercise.slug, version, submission.student, key)
+            if cached is not None:
+                entries[submission.student] = cached
+                report.reused += 1
+                on_done(cached, True)
+            else:
+                todo.append(submission)
+
+        def grade_one(submission: Submission) -> StudentResult:
+            result = grade(exercise, submission.path, options.sandbox)
+            # The grader's scratch path means nothing to a reader: name the student's repository.
+            result.submission = SubmissionInfo(path=submission.extra.get("repo") or submission.student,
+                                               commit=submission.commit)
+            entry = make_entry(submission, result, late, rubric.max_score)
+            store.save(exercise.slug, version, source_key(submission), entry)
+            return entry
+
+        report.interrupted = _grade_all(todo, grade_one, options.jobs, entries, on_done)
+        report.graded = sum(1 for s in todo if s.student in entries)
+    order = [s.student for s in submissions]
+    report.entries = [entries[name] for name in order if name in entries]
+    store.close()
+    return report
+
+
+def _grade_all(todo, grade_one, jobs: int, entries: dict, on_done) -> bool:
+    """Grade with a pool of `jobs`; on Ctrl-C cancel the rest and return True (finished ones are saved)."""
+    CANCEL.clear()
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    futures: dict[Future, Submission] = {pool.submit(grade_one, s): s for s in todo}
+    try:
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    entry = future.result()
+                except GradingCancelled:
+                    continue
+                except GraderError:
+                    raise
+                entries[entry.student] = entry
+                on_done(entry, False)
+        return False
+    except KeyboardInterrupt:
+        CANCEL.set()  # running gradings stop and clean up (their containers included)
+        return True
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        CANCEL.clear()
+
+
+def _writable(out: Path) -> Path:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise GraderError(f"--out {out}: not a writable folder ({exc.strerror})") from None
+    return out
+
+
+def write_outputs(exercise: Exercise, report: RunReport, options: RunOptions) -> list[Path]:
+    """gradebook.csv, summary.json, reports/<student>.{json,md,html}, index.html (+ LMS gradebook)."""
+    from grader.report.dashboard import render_dashboard
+    from grader.report.gradebook import write_gradebook, write_lms_gradebook, write_student_reports, write_summary
+
+    rubric = exercise.load_rubric().rubric
+    out = options.out
+    written = [out / "gradebook.csv", out / "summary.json", out / "reports", out / "index.html"]
+    if options.gradebook_format:  # first: a missing roster column stops before anything is written
+        target = out / f"gradebook-{options.gradebook_format}.csv"
+        write_lms_gradebook(report.entries, target, options.gradebook_format, rubric.title)
+        written.append(target)
+    write_gradebook(report.entries, out / "gradebook.csv", [c.id for c in rubric.criteria])
+    write_summary(report.entries, out / "summary.json", exercise.slug, fingerprint(exercise, options.sandbox))
+    write_student_reports(report.entries, out / "reports", rubric.title)
+    generated = datetime.now(timezone.utc)
+    (out / "index.html").write_text(render_dashboard(report.entries, exercise.slug, rubric.title, generated), encoding="utf-8")
+    return written
+
+
