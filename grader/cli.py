@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -130,8 +131,10 @@ def run(exercise: str, source: str, out: Path, jobs: int | None, deadline: str |
                    "— run the same command again to grade the rest", err=True)
         sys.exit(130)
     written = write_outputs(found, report, options)
-    click.echo(f"{len(report.entries)} submissions: {report.graded} graded, {report.reused} unchanged since "
-               f"the last run; wrote {', '.join(str(p) for p in written)}")
+    counts = Counter(entry.status for entry in report.entries)
+    statuses = ", ".join(f"{counts[s]} {s}" for s in ("graded", "error", "missing", "unreachable") if counts[s])
+    click.echo(f"{len(report.entries)} submissions: {report.graded} newly graded, {report.reused} unchanged since "
+               f"the last run — {statuses or 'none'}; wrote {', '.join(str(p) for p in written)}")
 
 
 def _default_run_sandbox() -> str:

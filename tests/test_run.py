@@ -58,7 +58,7 @@ def test_run_grades_a_folder_and_writes_every_output(grader, tmp_path):
     assert "<svg" in index and "reports/cy.html" in index and "<script" not in index
     # Plain progress lines when stdout is not a terminal, one per submission.
     assert "cy: graded, 80 / 100" in run.stdout
-    assert "3 submissions: 3 graded, 0 unchanged" in run.stdout
+    assert "3 submissions: 3 newly graded, 0 unchanged since the last run — 3 graded;" in run.stdout
 
 
 def test_rerun_reuses_unchanged_submissions_and_regrades_changes(grader, tmp_path):
@@ -68,15 +68,15 @@ def test_rerun_reuses_unchanged_submissions_and_regrades_changes(grader, tmp_pat
     started = time.monotonic()
     again = grader("run", "hello-mission", "--from", klass, "--out", out, "--sandbox", "process")
     assert again.returncode == 0, again
-    assert "2 submissions: 0 graded, 2 unchanged" in again.stdout
+    assert "2 submissions: 0 newly graded, 2 unchanged" in again.stdout
     assert time.monotonic() - started < 15
     shutil.rmtree(klass / "cy")
     shutil.copytree(HELLO / "solution", klass / "cy")  # cy fixes the bug
     third = grader("run", "hello-mission", "--from", klass, "--out", out, "--sandbox", "process")
-    assert "2 submissions: 1 graded, 1 unchanged" in third.stdout
+    assert "2 submissions: 1 newly graded, 1 unchanged" in third.stdout
     assert gradebook(out)["cy"]["score"] == "100"
     forced = grader("run", "hello-mission", "--from", klass, "--out", out, "--sandbox", "process", "--force")
-    assert "2 submissions: 2 graded, 0 unchanged" in forced.stdout
+    assert "2 submissions: 2 newly graded, 0 unchanged" in forced.stdout
     assert len(rows_in_db(out)) == 2 + 1 + 2
 
 
@@ -231,3 +231,39 @@ def test_out_that_is_not_writable(grader, tmp_path):
     blocker.write_text("x")
     line = _one_line(grader("run", "hello-mission", "--from", tmp_path, "--out", blocker / "sub", "--sandbox", "process"))
     assert "not a writable folder" in line
+
+
+# --- github:ORG/PREFIX through the CLI, with a roster and the Canvas gradebook -----------------------
+
+def test_github_source_with_roster_and_canvas_gradebook(grader, tmp_path):
+    from test_sources import TOKEN, FakeGitHub, Origin
+
+    api = FakeGitHub()
+    try:
+        for student, app in (("alice", HELLO / "solution"), ("bob", MUTANT)):
+            repo = Origin(tmp_path, f"hello-mission-{student}")
+            repo.commit({"app.py": (app / "app.py").read_text()}, DEADLINE - timedelta(days=1))
+            api.add("cs101", f"hello-mission-{student}", repo.url)
+        roster = tmp_path / "classroom_roster.csv"
+        roster.write_text('"identifier","github_username","github_id","name"\n'
+                          '"alice@school.edu","alice","1001","Alice Liddell"\n'
+                          '"bob@school.edu","bob","1002","Bob Dylan"\n'
+                          '"carol@school.edu","carol","1003","Carol Danvers"\n')
+        out = tmp_path / "out"
+        env = {"GITHUB_API_URL": api.url, "GITHUB_TOKEN": TOKEN}
+        run = grader("run", "hello-mission", "--from", "github:cs101/hello-mission", "--out", out,
+                     "--roster", roster, "--sandbox", "process", "--gradebook-format", "canvas", env=env)
+        assert run.returncode == 0, run
+        book = gradebook(out)
+        assert (book["alice"]["score"], book["bob"]["score"]) == ("100", "80")
+        assert (book["carol"]["status"], book["carol"]["name"]) == ("missing", "Carol Danvers")
+        canvas = (out / "gradebook-canvas.csv").read_text()
+        assert "Alice Liddell" in canvas and "alice@school.edu" in canvas
+        assert TOKEN not in "".join(p.read_text(errors="replace") for p in out.rglob("*") if p.is_file())
+        denied = grader("run", "hello-mission", "--from", "github:cs101/hello-mission", "--out", tmp_path / "o2",
+                        "--sandbox", "process", env={"GITHUB_API_URL": api.url, "GITHUB_TOKEN": "wrong"})
+        line = _one_line(denied)
+        assert "401" in line and "wrong" not in line
+    finally:
+        api.server.shutdown()
+        api.thread.join()
