@@ -267,3 +267,21 @@ def test_github_source_with_roster_and_canvas_gradebook(grader, tmp_path):
     finally:
         api.server.shutdown()
         api.thread.join()
+
+
+def test_ctrl_c_stops_the_run_cleanly_and_keeps_finished_results(tmp_path):
+    klass = make_class(tmp_path / "class", {f"s{i:02d}": HELLO / "solution" for i in range(10)})
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "grader.cli", "run", "hello-mission", "--from", str(klass), "--out", str(out),
+               "--sandbox", "process", "-j", "2"]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not ((out / "grader.db").exists() and len(rows_in_db(out)) >= 1):
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "run the same command again" in stderr and "Traceback" not in stderr
+    saved = rows_in_db(out)
+    assert 1 <= len(saved) < 10 and all(status == "graded" for _, status in saved)
+    assert not (out / "gradebook.csv").exists()  # no gradebook from a partial run

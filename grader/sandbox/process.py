@@ -19,7 +19,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from grader.rubric import Limits
-from grader.sandbox.base import AppStartError, Connection, Sandbox
+from grader.sandbox.base import Connection, Sandbox
 from grader.sandbox.remote import AgentConnection, OutputBuffer, Transport
 
 HERE = Path(__file__).resolve().parent
