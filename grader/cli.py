@@ -31,8 +31,9 @@ def cli() -> None:
 @cli.command()
 @click.argument("exercise")
 @click.argument("path", default=".", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text for people, markdown for a comment, json for machines")
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, "github"]),
+              help="text for people, markdown for a comment, json for machines, github for Actions "
+                   "[default: github when GITHUB_ACTIONS=true, else text]")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="write the report to this file instead of stdout")
 @click.option("--sandbox", type=click.Choice(SANDBOXES), default="process", show_default=True,
@@ -42,7 +43,13 @@ def check(exercise: str, path: Path, fmt: str, output: Path | None, sandbox: str
 
     Exits 0 when the app was graded, whatever its score; 2 on bad input.
     """
+    fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    if fmt == "github" and output is not None:
+        raise GraderError("--output does not apply to --format github (it writes the step summary and outputs)")
     result = grade(find_exercise(exercise), path, sandbox)
+    if fmt == "github":
+        _github_feedback(result, path)
+        return
     if output is None:
         click.echo(render(result, fmt, color=fmt == "text" and sys.stdout.isatty()), nl=False)
         return
@@ -51,6 +58,23 @@ def check(exercise: str, path: Path, fmt: str, output: Path | None, sandbox: str
     except OSError as exc:
         raise GraderError(f"{output}: cannot write the report ({exc.strerror})") from None
     click.echo(f"{result.exercise}: {_number(result.score)} / {result.max_score} → {output}", err=True)
+
+
+def _github_feedback(result, path: Path) -> None:
+    """Step summary, outputs, annotations, the text report in the log, and one sticky comment."""
+    from grader.github.actions import log_lines, submission_in_workspace, write_outputs
+    from grader.github.comment import post_feedback
+    from grader.report.markdown import render_markdown
+
+    try:
+        write_outputs(result)
+    except OSError as exc:
+        click.echo(f"grader: warning: could not write the step summary or outputs ({exc.strerror})", err=True)
+    for line in log_lines(result, submission_in_workspace(path)):
+        click.echo(line)
+    # Never fails the job: a comment that can't be posted is a warning, the grade stands.
+    outcome = post_feedback(render_markdown(result), result.exercise)
+    click.echo(f"grader: feedback comment {outcome.action}: {outcome.message}", err=True)
 
 
 @cli.command()

@@ -100,6 +100,7 @@ def _criterion_result(criterion: Criterion, tests: list[CollectedTest], records:
         max_points=criterion.points,
         status=status,
         visibility=criterion.visibility,
-        feedback=None if status == "pass" else criterion.hint,
+        # A hidden criterion is its title and points, everywhere: no hint, no test names.
+        feedback=None if status == "pass" or hidden_criterion else criterion.hint,
         tests=shown,
     )

@@ -237,7 +237,7 @@ def test_hidden_criterion_never_shows_test_names_or_assertions(tmp_path):
     assert admin.visibility == "hidden"
     assert admin.title == "Admin title"
     assert (admin.points, admin.max_points, admin.status) == (0, 15, "fail")
-    assert admin.feedback == "Protect the admin page"
+    assert admin.feedback is None  # hidden: title and points only, not even the hint
     assert [(t.id, t.outcome, t.message, t.duration) for t in admin.tests] == [
         ("hidden test 1", "passed", None, 0.1),
         ("hidden test 2", "failed", None, 0.2),

@@ -20,7 +20,7 @@ def render_markdown(result: Result) -> str:
     for c in result.criteria:
         hidden = " *(hidden)*" if c.visibility == "hidden" else ""
         out.append(f"| {ICONS[c.status]} | {markdown_text(c.title, 80)}{hidden} | {_number(c.points)} / {c.max_points} |")
-    failing = [c for c in result.criteria if c.status != "pass"]
+    failing = [c for c in result.criteria if c.status != "pass" and c.visibility != "hidden"]
     if failing:
         out += ["", "### What to fix", ""]
         for c in failing:

@@ -21,7 +21,7 @@ def render_text(result: Result, *, color: bool = False, width: int = 100) -> str
     console.print(_heading(result))
     console.print(_table(result))
     for criterion in result.criteria:
-        if criterion.status != "pass":
+        if criterion.status != "pass" and criterion.visibility != "hidden":  # hidden: the table says it all
             console.print(_details(criterion))
     if result.errors:
         console.print(Text("Problems", style="bold red"))
