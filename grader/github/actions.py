@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from grader.github.comment import trim_markdown
 from grader.report.markdown import render_markdown
 from grader.report.sanitize import clean
 from grader.report.text import render_text
@@ -90,9 +91,7 @@ def classroom_result(result: Result) -> dict:
 def write_outputs(result: Result, env: Mapping[str, str] = os.environ) -> None:
     """Step summary (capped) and `result=<base64 JSON>` output, where the runner provides the files."""
     if env.get("GITHUB_STEP_SUMMARY"):
-        summary = render_markdown(result)
-        if len(summary.encode()) > SUMMARY_LIMIT:
-            summary = summary.encode()[:SUMMARY_LIMIT].decode(errors="ignore") + "\n\n… (trimmed)\n"
+        summary = trim_markdown(render_markdown(result), SUMMARY_LIMIT, unit="bytes", note="*… report trimmed*")
         with open(env["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
             handle.write(summary + "\n")
     if env.get("GITHUB_OUTPUT"):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
+from requests.auth import AuthBase
 
 from grader.errors import GraderError
 
@@ -42,6 +43,17 @@ def parse_source(source: str) -> tuple[str, str]:
     return match["org"], match["prefix"]
 
 
+class BearerAuth(AuthBase):
+    """`Authorization: Bearer TOKEN` as requests auth, so that no ~/.netrc entry can replace it."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
 def api_url() -> str:
     """The REST API root: $GITHUB_API_URL (as GitHub Actions and Enterprise set it) or github.com's."""
     return (os.environ.get("GITHUB_API_URL") or DEFAULT_API).rstrip("/")
@@ -56,12 +68,12 @@ def list_repositories(org: str, prefix: str, token: str | None) -> list[Reposito
     api = api_url()
     url: str | None = f"{api}/orgs/{org}/repos?per_page=100&type=all"
     headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
     found: dict[str, Repository] = {}
     pages = 0
     with requests.Session() as session:
         session.headers.update(headers)
+        if token:
+            session.auth = BearerAuth(token)
         while url is not None:
             pages += 1
             if pages > MAX_PAGES:
