@@ -32,8 +32,8 @@ def cli() -> None:
 @click.argument("exercise")
 @click.argument("path", default=".", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice([*FORMATS, "github"]),
-              help="text for people, markdown for a comment, json for machines, github for Actions "
-                   "[default: github when GITHUB_ACTIONS=true, else text]")
+              help="text for people, markdown for a comment, json for machines, gradescope (results.json), "
+                   "junit (XML), github for Actions [default: github when GITHUB_ACTIONS=true, else text]")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="write the report to this file instead of stdout")
 @click.option("--sandbox", type=click.Choice(SANDBOXES), default="process", show_default=True,
