@@ -132,3 +132,32 @@ def test_check_in_github_actions_writes_summary_output_and_log(grader, tmp_path)
     assert sum(t["score"] for t in decoded["tests"]) == 80
     assert "80 / 100" in summary.read_text()
     assert "feedback comment skipped" in run.stderr  # no token in this environment
+
+
+def test_two_pushes_in_actions_leave_one_comment_and_no_token_anywhere(grader, tmp_path):
+    from test_github_comment import BOT, REPO, SHA, TOKEN, FakeGitHub
+
+    api = FakeGitHub()
+    try:
+        submission = tmp_path / "workspace"
+        shutil.copytree(HELLO / "mutants" / "two-h1", submission)
+        event = tmp_path / "event.json"
+        event.write_text("{}")
+        env = {"GITHUB_ACTIONS": "true", "GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": api.url,
+               "GITHUB_REPOSITORY": REPO, "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(event),
+               "GITHUB_SHA": SHA, "GITHUB_WORKSPACE": str(submission),
+               "GITHUB_OUTPUT": str(tmp_path / "out"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+        first = grader("check", "hello-mission", submission, env=env)
+        shutil.copy(HELLO / "solution" / "app.py", submission / "app.py")  # the student fixes it
+        second = grader("check", "hello-mission", submission, env=env)
+        for run in (first, second):
+            assert run.returncode == 0, run
+            assert TOKEN not in run.stdout + run.stderr
+        assert "feedback comment created" in first.stderr and "feedback comment updated" in second.stderr
+        ours = [c for c in api.on("commit", SHA) if c["user"]["login"] == BOT]
+        assert len(ours) == 1
+        assert "<!-- grader:hello-mission -->" in ours[0]["body"] and "100 / 100" in ours[0]["body"]
+        assert TOKEN not in (tmp_path / "out").read_text() + (tmp_path / "summary").read_text()
+    finally:
+        api.server.shutdown()
+        api.thread.join()
