@@ -18,7 +18,7 @@ from docker.types import Mount, Ulimit
 from grader.rubric import Limits
 from grader.sandbox.base import AppStartError, Connection, Sandbox
 from grader.sandbox.process import preload_modules
-from grader.sandbox.remote import AgentConnection, OutputBuffer, Transport
+from grader.sandbox.remote import AgentConnection, OutputBuffer, Transport, close_quietly
 
 UID = 10001
 RUN_LABEL = "org.flask-grader.run"  # every container of one grading run carries its id
@@ -202,11 +202,7 @@ class DockerTransport(Transport):
                 self.container.kill()
             except docker.errors.APIError:
                 pass  # already stopped
-        for stream in (self._attached, self._socket):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        close_quietly(self._attached, self._socket)
 
     def exit_reason(self) -> str:
         try:

@@ -20,7 +20,7 @@ from packaging.requirements import Requirement
 
 from grader.rubric import Limits
 from grader.sandbox.base import Connection, Sandbox
-from grader.sandbox.remote import AgentConnection, OutputBuffer, Transport
+from grader.sandbox.remote import AgentConnection, OutputBuffer, Transport, close_quietly
 
 HERE = Path(__file__).resolve().parent
 BUNDLE = (HERE / "agent.py", HERE / "protocol.py", HERE.parent / "discovery.py")
@@ -184,11 +184,7 @@ class ProcessTransport(Transport):
                 pass
         self.process.wait()
         self._drain.join(timeout=1)
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        close_quietly(self.process.stdin, self.process.stdout, self.process.stderr)
 
     def exit_reason(self) -> str:
         try:

@@ -63,6 +63,15 @@ class Transport(abc.ABC):
         """Why the agent ended, in words: 'exit code 1', 'killed by SIGKILL (out of memory?)'."""
 
 
+def close_quietly(*streams) -> None:
+    """Close pipes or sockets of an agent that may already be gone."""
+    for stream in streams:
+        try:
+            stream.close()
+        except OSError:
+            pass
+
+
 class _Gone(Exception):
     """The agent ended or sent garbage during a call."""
 
