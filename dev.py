@@ -32,13 +32,22 @@ def setup() -> None:
     if not (BIN / "python").exists() and not (BIN / "python.exe").exists():
         print("dev.py: creating .venv", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    # Reinstall when the project or any exercise's packages (in its rubric) change.
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    for rubric in sorted((ROOT / "rubrics").glob("*.yaml")):
+        digest.update(rubric.read_bytes())
+    wanted = digest.hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
     print("dev.py: installing flask-grader and its dependencies into .venv", file=sys.stderr)
     pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
     subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True)
+    # The process sandbox runs students' apps with this Python: give it every exercise's packages.
+    listed = subprocess.run([str(BIN / "grader"), "packages"], cwd=ROOT, check=True, capture_output=True, text=True)
+    requirements = [line.strip() for line in listed.stdout.splitlines() if line.strip()]
+    if requirements:
+        subprocess.run([*pip, "install", *requirements], check=True)
     STAMP.write_text(wanted)
 
 

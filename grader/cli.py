@@ -209,6 +209,20 @@ def history(student: str, out: Path, exercise: str | None) -> None:
     Console(highlight=False, width=None if sys.stdout.isatty() else 140).print(table)
 
 
+@cli.command()
+@click.argument("exercises", nargs=-1)
+def packages(exercises: tuple[str, ...]) -> None:
+    """Print the pip requirements of each EXERCISE (default: all), one per line.
+
+    The process sandbox runs apps with the grader's own Python: install them there with
+    `pip install $(grader packages)`. Docker images get them from `grader image build`.
+    """
+    found = [find_exercise(name) for name in exercises] if exercises else all_exercises()
+    wanted = dict.fromkeys(p for exercise in found for p in exercise.load_rubric().rubric.packages)
+    for requirement in wanted:
+        click.echo(requirement)
+
+
 @cli.group()
 def image() -> None:
     """Docker images the docker sandbox runs exercises in."""

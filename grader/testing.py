@@ -66,6 +66,14 @@ class AppHandle:
         """
         return self._connection.rendered_templates()
 
+    def restart(self) -> None:
+        """Stop the student's app and start it again on the same files, e.g. to check that data persists.
+
+        >>> client.post("/log", data={"text": "liftoff"}); app.restart()
+        >>> assert "liftoff" in client.get("/log").text
+        """
+        self._connection.restart()
+
     def sql(self, query: str, *params) -> list[dict]:
         """Rows of a read-only query on the app's SQLite database, as dicts.
 

@@ -351,3 +351,15 @@ def test_start_failures_leave_no_container(tmp_path: Path, image: str, engine: d
         DockerSandbox(image, run_id=run_id).start(stuck, Limits(request_timeout=1, start_timeout=2))
     assert time.monotonic() - began < 8
     assert run_containers(engine, run_id) == []
+
+
+@pytest.mark.docker
+def test_restart_keeps_the_app_folder_and_forgets_the_memory(start):
+    from test_sandbox_process import RESTART_APP
+
+    connection = start(RESTART_APP)
+    client = Client(connection)
+    client.post("/note/liftoff")
+    assert client.get("/notes").json == {"notes": ["liftoff"], "hits": 1}
+    connection.restart()
+    assert client.get("/notes").json == {"notes": ["liftoff"], "hits": 0}

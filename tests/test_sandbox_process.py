@@ -766,3 +766,45 @@ def test_student_modules_named_like_the_agents_own_are_imported(start):
             return protocol.WHO + discovery.WHO
     """, files={"protocol.py": "WHO = 'student-protocol '\n", "discovery.py": "WHO = 'student-discovery'\n"})
     assert Client(connection).get("/mine").text == "student-protocol student-discovery"
+
+
+RESTART_APP = """
+    import os, sqlite3
+    COUNTER = {"hits": 0}
+    DB = os.path.join(os.path.dirname(__file__), "log.db")
+
+    @app.route("/note/<text>", methods=["POST"])
+    def note(text):
+        with sqlite3.connect(DB) as db:
+            db.execute("CREATE TABLE IF NOT EXISTS notes (text TEXT)")
+            db.execute("INSERT INTO notes VALUES (?)", (text,))
+        COUNTER["hits"] += 1
+        return "ok"
+
+    @app.route("/notes")
+    def notes():
+        with sqlite3.connect(DB) as db:
+            rows = [r[0] for r in db.execute("SELECT text FROM notes")]
+        return jsonify(notes=rows, hits=COUNTER["hits"])
+"""
+
+
+@pytest.mark.parametrize("sandbox", ["process", "inprocess"])
+def test_restart_keeps_the_files_and_forgets_the_memory(start, sandbox):
+    from grader.sandbox.inprocess import InProcessSandbox
+
+    connection = start(RESTART_APP, sandbox=ProcessSandbox() if sandbox == "process" else InProcessSandbox())
+    client = Client(connection)
+    client.post("/note/liftoff")
+    assert client.get("/notes").json == {"notes": ["liftoff"], "hits": 1}
+    try:
+        connection.restart()
+        assert client.get("/notes").json == {"notes": ["liftoff"], "hits": 0}
+    finally:  # the in-process sandbox imported the app into this process: forget it
+        for name, module in list(sys.modules.items()):
+            if "app" in name and str(getattr(module, "__file__", "")).startswith(str(connection_root(connection))):
+                del sys.modules[name]
+
+
+def connection_root(connection) -> Path:
+    return getattr(connection, "root", None) or getattr(connection, "box", Path("/nonexistent"))

@@ -73,6 +73,10 @@ class Connection(abc.ABC):
     def sql(self, query: str, params: list | tuple = ()) -> tuple[list[str], list[list]]:
         """Run a read-only query on the app's SQLite database: (columns, rows)."""
 
+    @abc.abstractmethod
+    def restart(self) -> None:
+        """Stop the app and start it again on the same files (its database file included)."""
+
     def rendered_templates(self) -> list[RenderedTemplate]:
         """The templates the most recent request rendered."""
         return list(self.templates)

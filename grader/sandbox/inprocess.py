@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,6 +83,20 @@ class InProcessConnection(Connection):
         status, headers = captured[-1]
         start_response(status, headers)
         return [body]
+
+    def restart(self) -> None:
+        # Forget every module imported from the submission, then import the app afresh.
+        for name, module in list(sys.modules.items()):
+            if str(getattr(module, "__file__", "") or "").startswith(str(self.root)):
+                del sys.modules[name]
+        try:
+            with deadline(self.limits.start_timeout):
+                self.app = load_app(self.root, TEST_CONFIG)
+        except DiscoveryError as exc:
+            raise AppUnavailable(f"the app did not start again: {exc.message}") from None
+        except _Deadline:
+            raise AppUnavailable(f"the app did not start again within {self.limits.start_timeout:g} s") from None
+        template_rendered.connect(self._rendered, self.app)
 
     def _rendered(self, sender, template, context, **extra) -> None:
         if len(self.templates) < MAX_TEMPLATES:  # the same caps as the agent's

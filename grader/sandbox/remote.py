@@ -127,6 +127,13 @@ class AgentConnection(Connection):
     def close(self) -> None:
         self._stop()
 
+    def restart(self) -> None:
+        self._stop()
+        try:
+            self.start()
+        except AppStartError as exc:
+            raise AppUnavailable(f"the app did not start again: {exc.message}") from None
+
     # -- calls ----------------------------------------------------------------------------------
 
     def _call(self, header: dict, body: bytes, timeout: float) -> tuple[dict, bytes]:
