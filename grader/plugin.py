@@ -7,6 +7,7 @@ Registered under the `pytest11` entry point. Inert until a submission is given, 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "criterion(id): the rubric criterion this test decides")
     config.addinivalue_line("markers", "hidden: never show this test's name, code or message to students")
+    if config.getoption("grader_submission", None):
+        # Exercise test files may share helpers from a module beside them (tests/helpers.py):
+        # importlib import mode puts nothing on sys.path, so the tests' folders go there.
+        for argument in config.args:
+            folder = Path(argument.split("::")[0])
+            if folder.is_dir() and str(folder.resolve()) not in sys.path:
+                sys.path.insert(0, str(folder.resolve()))
     records = config.getoption("grader_records", None)
     if records:
         config.pluginmanager.register(OutcomeRecorder(Path(records)), "grader-outcomes")

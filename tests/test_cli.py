@@ -302,3 +302,16 @@ def test_request_that_hangs_fails_only_its_own_tests(grader, course, tmp_path):
     status = next(c for c in result["criteria"] if c["id"] == "status")
     assert status["status"] == "fail"
     assert status["tests"][0]["message"] == "GET /status did not answer within 1 s"
+
+
+def test_exercise_tests_can_share_a_helper_module(grader, course):
+    tests = course / "exercises" / "hello-mission" / "tests"
+    (tests / "helpers.py").write_text("def shout(text):\n    return text.upper() + '!'\n")
+    (tests / "test_shared.py").write_text(
+        "import pytest\nfrom helpers import shout\n\n"
+        "@pytest.mark.criterion('home')\ndef test_uses_the_helper(client):\n    assert shout('hq') == 'HQ!'\n")
+    run = grader("check", "hello-mission", HELLO / "solution", "--format", "json", env={"GRADER_COURSE": str(course)})
+    assert run.returncode == 0, run
+    home = next(c for c in run.json()["criteria"] if c["id"] == "home")
+    assert {"id": "test_shared.py::test_uses_the_helper", "outcome": "passed"}.items() <= \
+        next(t for t in home["tests"] if t["id"] == "test_shared.py::test_uses_the_helper").items()
