@@ -5,49 +5,14 @@ import uuid
 import pytest
 
 from grader.testing import excerpt
+from helpers import create_mission, post_entry, request, show
 
 pytestmark = pytest.mark.criterion("filter-order")
 
 
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def show(data):
-    return excerpt(json.dumps(data, ensure_ascii=False))
-
-
-def request(client, method, path, status, payload=None):
-    """Send one request and check its status; a 2xx answer must be JSON, returned parsed."""
-    r = client.open(path, method=method, json=payload)
-    what = f"{method} {path}" + ("" if payload is None else f" with JSON {json.dumps(payload, ensure_ascii=False)}")
-    assert r.status_code == status, (
-        f"{what} returned status {r.status_code}, expected {status}. Body: {excerpt(r.text)!r}"
-    )
-    if status >= 300:
-        return None
-    assert r.mimetype == "application/json", (
-        f"{what} returned mimetype {r.mimetype!r}, expected 'application/json'. Body: {excerpt(r.text)!r}"
-    )
-    return json.loads(r.text)
-
-
-def create_mission(client, name):
-    data = request(client, "POST", "/missions", 201, {"name": name})
-    assert isinstance(data, dict) and isinstance(data.get("id"), int) and data.get("name") == name, (
-        f"POST /missions with name {name!r} returned {show(data)!r}, expected an object "
-        f'{{"id": <integer>, "name": {json.dumps(name, ensure_ascii=False)}}}'
-    )
-    return data
-
-
 def add_entry(client, mission_id, text):
-    path = f"/missions/{mission_id}/log"
-    data = request(client, "POST", path, 201, {"text": text})
-    assert isinstance(data, dict) and data.get("text") == text, (
-        f"POST {path} with text {text!r} returned {show(data)!r}, expected an object with "
-        f'"text": {json.dumps(text, ensure_ascii=False)}'
-    )
+    return post_entry(client, mission_id, text, ok=lambda data: isinstance(data, dict) and data.get("text") == text,
+                      expected=f'an object with "text": {json.dumps(text, ensure_ascii=False)}')
 
 
 def log_story(client, words):

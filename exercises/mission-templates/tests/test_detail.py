@@ -2,54 +2,15 @@
 import pytest
 
 from grader.testing import excerpt, soup
+from helpers import BY_SLUG, check_launch, content_of, describe, get_html, passed, rendered, text_of
 
 pytestmark = pytest.mark.criterion("detail")
 
-# The README's MISSIONS: slug -> (name, launch date as the launch_date filter shows it).
-MISSIONS = {
-    "lunar-lantern": ("Lunar Lantern", "14 MAR 2025"),
-    "red-dust-rover": ("Red Dust Rover", "02 NOV 2027"),
-    "comet-chaser": ("Comet Chaser", "30 JUN 2019"),
-    "io-sounder": ("Io Sounder", "09 JAN 2029"),
-}
-
-
-def shown(r):
-    """What a failure message shows of a response: its body, or where to find a crash."""
-    if r.status_code == 500:
-        return "The app raised an exception: its traceback is in the app's output."
-    return f"Body: {excerpt(r.text)!r}"
-
-
-def text_of(element):
-    """The element's text with runs of whitespace collapsed, as the README defines it."""
-    return " ".join(element.get_text().split())
-
-
-def content_of(page):
-    """The page's <main> (or whole page) as a short string, for failure messages."""
-    return excerpt(str(page.find("main") or page))
-
-
-def rendered(app):
-    """{template name: variable names} of the templates the last request rendered."""
-    return {t.name: t.context for t in app.templates}
-
-
-def describe(templates):
-    return f"the template(s) {sorted(templates)!r}" if templates else "no template"
-
 
 def check_mission_page(client, app, slug):
-    name, launch = MISSIONS[slug]
+    name, launch = BY_SLUG[slug].name, BY_SLUG[slug].launch
     path = f"/missions/{slug}"
-    r = client.get(path)
-    assert r.status_code == 200, (
-        f"GET {path} returned status {r.status_code}, expected 200. {shown(r)}"
-    )
-    assert r.mimetype == "text/html", (
-        f"GET {path} returned mimetype {r.mimetype!r}, expected 'text/html'"
-    )
+    r = get_html(client, path)
     templates = rendered(app)
     assert "mission.html" in templates, (
         f"GET {path} rendered {describe(templates)}, expected 'mission.html'. "
@@ -58,7 +19,7 @@ def check_mission_page(client, app, slug):
     assert "mission" in templates["mission.html"], (
         f"GET {path} rendered mission.html without a variable named 'mission'; expected the "
         f"mission's dict to be passed as `mission`. Variables passed: "
-        f"{[v for v in templates['mission.html'] if v not in ('g', 'request', 'session')]!r}"
+        f"{passed(templates['mission.html'])!r}"
     )
     page = soup(r)
     article = page.find("article", id="mission")
@@ -70,23 +31,12 @@ def check_mission_page(client, app, slug):
         f"GET {path}: <article id=\"mission\"> has <h1> text(s) {headings!r}, expected "
         f"exactly one reading {name!r}"
     )
-    dates = [text_of(s) for s in article.find_all("span", class_="launch")]
-    assert dates == [launch], (
-        f"GET {path}: <article id=\"mission\"> has <span class=\"launch\"> text(s) {dates!r}, "
-        f"expected exactly one reading {launch!r} (the launch date through the launch_date filter)"
-    )
+    check_launch(path, "<article id=\"mission\">", article, launch)
 
 
 def check_unknown_slug(client, app, slug):
     path = f"/missions/{slug}"
-    r = client.get(path)
-    assert r.status_code == 404, (
-        f"GET {path} returned status {r.status_code}, expected 404: there is no mission "
-        f"with the slug {slug!r}. {shown(r)}"
-    )
-    assert r.mimetype == "text/html", (
-        f"GET {path} returned mimetype {r.mimetype!r}, expected 'text/html'"
-    )
+    r = get_html(client, path, 404, why=f": there is no mission with the slug {slug!r}")
     templates = rendered(app)
     assert "404.html" in templates, (
         f"GET {path} rendered {describe(templates)}, expected '404.html' (your 404 page). "

@@ -1,39 +1,17 @@
 """Criterion `escaping`: autoescaping stays on, so HTML in a mission's name is shown as text."""
 import pytest
 
-from grader.testing import excerpt, soup
+from grader.testing import excerpt
+from helpers import BY_SLUG, get_page, list_item, text_of
 
 pytestmark = pytest.mark.criterion("escaping")
 
-# The README's missions whose names contain HTML: slug -> (name, the tag it must not produce).
-HTML_NAMES = {
-    "bold-move": ("<b>Bold</b> Move", "b"),
-    "night-and-day": ("Night & Day <i>Relay</i>", "i"),
-}
-
-
-def shown(r):
-    """What a failure message shows of a response: its body, or where to find a crash."""
-    if r.status_code == 500:
-        return "The app raised an exception: its traceback is in the app's output."
-    return f"Body: {excerpt(r.text)!r}"
-
-
-def text_of(element):
-    """The element's text with runs of whitespace collapsed, as the README defines it."""
-    return " ".join(element.get_text().split())
-
-
-def get_page(client, path):
-    r = client.get(path)
-    assert r.status_code == 200, (
-        f"GET {path} returned status {r.status_code}, expected 200. {shown(r)}"
-    )
-    return soup(r)
+# The README's missions whose names contain HTML: slug -> the tag their name must not produce.
+HTML_TAGS = {"bold-move": "b", "night-and-day": "i"}
 
 
 def check_no_tag(path, page, slug, tag):
-    name = HTML_NAMES[slug][0]
+    name = BY_SLUG[slug].name
     found = page.find(tag)
     assert found is None, (
         f"GET {path} returned a page containing a <{tag}> element: the name {name!r} was "
@@ -42,13 +20,9 @@ def check_no_tag(path, page, slug, tag):
 
 
 def check_list(client, slug):
-    name, tag = HTML_NAMES[slug]
+    name, tag = BY_SLUG[slug].name, HTML_TAGS[slug]
     page = get_page(client, "/missions")
-    item = page.find("li", id=f"mission-{slug}")
-    assert item is not None, (
-        f"GET /missions returned no <li id=\"mission-{slug}\">, expected one for the "
-        f"mission {name!r}. <li> ids found: {[li.get('id') for li in page.find_all('li')]!r}"
-    )
+    item = list_item(page, slug)
     check_no_tag("/missions", page, slug, tag)
     link = item.find("a", class_="mission-link")
     assert link is not None and text_of(link) == name, (
@@ -58,7 +32,7 @@ def check_list(client, slug):
 
 
 def check_detail(client, slug):
-    name, tag = HTML_NAMES[slug]
+    name, tag = BY_SLUG[slug].name, HTML_TAGS[slug]
     path = f"/missions/{slug}"
     page = get_page(client, path)
     check_no_tag(path, page, slug, tag)

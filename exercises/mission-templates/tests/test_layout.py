@@ -7,6 +7,7 @@ header, <main> and footer, and a <title> built from the page's `title` block.
 import pytest
 
 from grader.testing import excerpt, soup
+from helpers import get_html, text_of
 
 pytestmark = pytest.mark.criterion("layout")
 
@@ -14,28 +15,19 @@ SUFFIX = " · Mission Control"
 FOOTER = "Mission Control · Phase 2"
 
 
-def shown(r):
-    """What a failure message shows of a response: its body, or where to find a crash."""
-    if r.status_code == 500:
-        return "The app raised an exception: its traceback is in the app's output."
-    return f"Body: {excerpt(r.text)!r}"
-
-
-def text_of(element):
-    """The element's text with runs of whitespace collapsed, as the README defines it."""
-    return " ".join(element.get_text().split())
+def only_one(path, page, tag, id_):
+    """The page's one <tag id="id_">, which base.html puts on every page."""
+    found = page.select(f"{tag}#{id_}")
+    assert len(found) == 1, (
+        f"GET {path} returned {len(found)} <{tag} id=\"{id_}\"> element(s), "
+        "expected exactly one, from base.html"
+    )
+    return found[0]
 
 
 def check_layout(client, path, page_title, status):
-    r = client.get(path)
-    # The 404 status itself is the `detail` criterion's business; here only the layout counts.
-    if status is not None:
-        assert r.status_code == status, (
-            f"GET {path} returned status {r.status_code}, expected {status}. {shown(r)}"
-        )
-    assert r.mimetype == "text/html", (
-        f"GET {path} returned mimetype {r.mimetype!r}, expected 'text/html'"
-    )
+    # The 404 status itself is the `detail` criterion's business (status None): only the layout counts.
+    r = get_html(client, path, status)
     page = soup(r)
 
     title = page.find("title")
@@ -49,42 +41,30 @@ def check_layout(client, path, page_title, status):
         f"{page_title + SUFFIX!r}: the page's title block, then ' · Mission Control'{empty}"
     )
 
-    headers = page.select("header#site-header")
-    assert len(headers) == 1, (
-        f"GET {path} returned {len(headers)} <header id=\"site-header\"> element(s), "
-        "expected exactly one, from base.html"
-    )
-    home = headers[0].find("a", id="home-link")
+    header = only_one(path, page, "header", "site-header")
+    home = header.find("a", id="home-link")
     assert home is not None and text_of(home) == "Mission Control", (
         f"GET {path}: the <header id=\"site-header\"> should contain "
         "<a id=\"home-link\">Mission Control</a>; the header reads "
-        f"{excerpt(str(headers[0]))!r}"
+        f"{excerpt(str(header))!r}"
     )
 
-    mains = page.select("main#content")
-    assert len(mains) == 1, (
-        f"GET {path} returned {len(mains)} <main id=\"content\"> element(s), expected "
-        "exactly one, from base.html"
-    )
+    main = only_one(path, page, "main", "content")
     headings = [text_of(h) for h in page.find_all("h1")]
     assert len(headings) == 1, (
         f"GET {path} returned {len(headings)} <h1> element(s) {headings!r}, expected "
         f"exactly one, reading {page_title!r}"
     )
-    inside = [text_of(h) for h in mains[0].find_all("h1")]
+    inside = [text_of(h) for h in main.find_all("h1")]
     assert inside == [page_title], (
         f"GET {path}: <main id=\"content\"> contains <h1> texts {inside!r}, expected "
         f"[{page_title!r}]: the page's content belongs in the `content` block, inside <main>. "
         f"<h1> texts on the whole page: {headings!r}"
     )
 
-    footers = page.select("footer#site-footer")
-    assert len(footers) == 1, (
-        f"GET {path} returned {len(footers)} <footer id=\"site-footer\"> element(s), "
-        "expected exactly one, from base.html"
-    )
-    assert text_of(footers[0]) == FOOTER, (
-        f"GET {path} returned a footer reading {text_of(footers[0])!r}, expected {FOOTER!r}"
+    footer = only_one(path, page, "footer", "site-footer")
+    assert text_of(footer) == FOOTER, (
+        f"GET {path} returned a footer reading {text_of(footer)!r}, expected {FOOTER!r}"
     )
 
 

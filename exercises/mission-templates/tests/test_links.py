@@ -6,31 +6,9 @@ it. The tests request pages both ways: `base_url="http://localhost/hq/"` sets SC
 """
 import pytest
 
-from grader.testing import excerpt, soup
+from helpers import get_page, where
 
 pytestmark = pytest.mark.criterion("links")
-
-
-def shown(r):
-    """What a failure message shows of a response: its body, or where to find a crash."""
-    if r.status_code == 500:
-        return "The app raised an exception: its traceback is in the app's output."
-    return f"Body: {excerpt(r.text)!r}"
-
-
-def where(path, prefix):
-    if not prefix:
-        return f"GET {path}"
-    return f"GET {path} served under the prefix {prefix} (SCRIPT_NAME={prefix!r}, as behind a proxy)"
-
-
-def get_page(client, path, prefix=""):
-    kwargs = {"base_url": f"http://localhost{prefix}/"} if prefix else {}
-    r = client.get(path, **kwargs)
-    assert r.status_code == 200, (
-        f"{where(path, prefix)} returned status {r.status_code}, expected 200. {shown(r)}"
-    )
-    return soup(r)
 
 
 def check_href(path, prefix, what, link, expected):
