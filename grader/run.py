@@ -43,6 +43,7 @@ class RunReport:
     """What a run did: every row of the gradebook, and how many were graded now or reused."""
 
     entries: list[StudentResult]
+    fingerprint: str = ""  # of the exercise version every entry was graded (or reused) at
     graded: int = 0
     reused: int = 0
     interrupted: bool = False
@@ -105,7 +106,7 @@ def run_class(
         on_start(len(submissions))
         entries: dict[str, StudentResult] = {}
         todo: list[Submission] = []
-        report = RunReport(entries=[])
+        report = RunReport(entries=[], fingerprint=version)
         for submission in submissions:
             if submission.status != "ok":
                 entries[submission.student] = make_entry(submission, None, late, rubric.max_score)
@@ -188,7 +189,7 @@ def write_outputs(exercise: Exercise, report: RunReport, options: RunOptions) ->
         write_lms_gradebook(report.entries, target, options.gradebook_format, rubric.title)
         written.append(target)
     write_gradebook(report.entries, out / "gradebook.csv", [c.id for c in rubric.criteria])
-    write_summary(report.entries, out / "summary.json", exercise.slug, fingerprint(exercise, options.sandbox))
+    write_summary(report.entries, out / "summary.json", exercise.slug, report.fingerprint)
     write_student_reports(report.entries, out / "reports", rubric.title)
     generated = datetime.now(timezone.utc)
     (out / "index.html").write_text(render_dashboard(report.entries, exercise.slug, rubric.title, generated), encoding="utf-8")
