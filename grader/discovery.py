@@ -54,6 +54,38 @@ def load_app(root: Path, test_config: dict) -> Flask:
     return app
 
 
+def factory_of(root: Path):
+    """The app factory (create_app or make_app) of the module `load_app` imported from `root`.
+
+    >>> load_app(root, {}); second = factory_of(root)("testing")
+    """
+    root = root.resolve()
+    for name in MODULES:
+        module = sys.modules.get(name)
+        if module is not None and _inside(getattr(module, "__file__", None) or "", root):
+            for attr in FACTORIES:
+                if callable(factory := getattr(module, attr, None)):
+                    return factory
+            where = _relative(module.__file__, root)
+            raise DiscoveryError(f"{where}: no create_app() factory to call; define or import create_app in {where}")
+    raise DiscoveryError("the app is not loaded, so it has no factory to call")
+
+
+def call_factory(root: Path, args: list, kwargs: dict) -> Flask:
+    """Call the app's factory with these arguments, as a test asked; DiscoveryError if it fails."""
+    factory = factory_of(root)
+    shown = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
+    doing = f"calling {factory.__name__}({shown})"
+    try:
+        app = factory(*args, **kwargs)
+    except STUDENT_ERRORS as exc:
+        text = describe_exception(exc, root.resolve(), doing)
+        raise DiscoveryError(text if text.endswith(f"(while {doing})") else f"{doing}: {text}") from None
+    if not isinstance(app, Flask):
+        raise DiscoveryError(f"{doing} returned {type(app).__name__}, not a Flask app")
+    return app
+
+
 def _find_app(module, root: Path, test_config: dict) -> Flask:
     where = _relative(getattr(module, "__file__", None) or module.__name__, root)
     for attr in ("app", "application"):

@@ -146,7 +146,7 @@ def grader_connection(request: pytest.FixtureRequest):
                           config.getoption("grader_image"), config.getoption("grader_run_id"))
     recorder = config.pluginmanager.get_plugin("grader-outcomes")
     try:
-        connection: Connection = sandbox.start(Path(submission).resolve(), limits)
+        connection: Connection = sandbox.start(Path(submission).resolve(), limits, rubric.config if rubric else None)
     except AppStartError as exc:
         if recorder is not None:
             recorder.write({"type": "app_error", "message": exc.message})

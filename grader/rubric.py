@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import re
 import typing
 from pathlib import Path
 from typing import Literal
@@ -88,6 +89,9 @@ class Rubric(_Model):
     title: str = Field(min_length=1)
     limits: Limits = Limits()
     packages: list[str] = []
+    config: dict[str, str | int | float | bool | None] = Field(
+        {}, description="Flask config set on the student's app over the grader's test config, e.g. WTF_CSRF_ENABLED: true"
+    )
     late: LatePolicy | None = None
     criteria: list[Criterion] = Field(min_length=1)
 
@@ -100,6 +104,14 @@ class Rubric(_Model):
             except InvalidRequirement as exc:
                 reason = str(exc).splitlines()[0]
                 raise ValueError(f"{spec!r} is not a pip requirement ({reason})") from None
+        return value
+
+    @field_validator("config")
+    @classmethod
+    def _config_names(cls, value: dict) -> dict:
+        for name in value:
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+                raise ValueError(f"{name!r} is not a Flask config name (upper case, digits and _)")
         return value
 
     @field_validator("criteria")

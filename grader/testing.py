@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from bs4 import BeautifulSoup
-from werkzeug.test import TestResponse
+from werkzeug.test import Client, TestResponse
 
 from grader.sandbox.base import Connection, RenderedTemplate, Route
 
@@ -65,6 +65,20 @@ class AppHandle:
         >>> client.get("/"); assert app.templates[0].name == "index.html"
         """
         return self._connection.rendered_templates()
+
+    def client(self) -> Client:
+        """A new werkzeug test client on this app (the `client` fixture is one on the main app)."""
+        return Client(self._connection, response_wrapper=TestResponse)
+
+    def create(self, *args, **kwargs) -> AppHandle:
+        """Call the app's factory again, with these JSON arguments: a second app in the same sandbox.
+
+        The factory (create_app) is called exactly as given; no test config is added.
+
+        >>> other = app.create("testing", test_config={"SQLALCHEMY_DATABASE_URI": "sqlite:///other.db"})
+        >>> other.client().post("/api/items", json={"name": "x"}); assert other.config["TESTING"]
+        """
+        return AppHandle(self._connection.create(list(args), dict(kwargs)))
 
     def restart(self) -> None:
         """Stop the student's app and start it again on the same files, e.g. to check that data persists.

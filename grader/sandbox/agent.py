@@ -30,6 +30,7 @@ else:  # imported from the grader package (the in-process sandbox shares helpers
 
 MAX_ROWS = 1000
 MAX_TEMPLATES = 100
+MAX_APPS = 50  # app.create() calls per submission
 
 
 def describe_routes(app) -> list[dict]:
@@ -90,7 +91,8 @@ class Agent:
     """Dispatches one message at a time to the student's app."""
 
     def __init__(self) -> None:
-        self.app = None
+        # apps[0] is the app as discovery found it; the others are those `create` made since.
+        self.apps: list = []
         self.root = Path.cwd()
         self.templates: list[dict] = []
 
@@ -100,16 +102,22 @@ class Agent:
             return {"pong": True}, b""
         if op == "start":
             return self.start(header), b""
-        if self.app is None:
+        if not self.apps:
             return {"error": "the app is not started"}, b""
+        if op == "create":
+            return self.create(header), b""
+        index = header.get("app", 0)
+        if not isinstance(index, int) or not 0 <= index < len(self.apps):
+            return {"error": f"no app number {index!r}"}, b""
+        app = self.apps[index]
         if op == "request":
-            return self.request(header, body)
+            return self.request(app, header, body)
         if op == "routes":
-            return {"routes": describe_routes(self.app)}, b""
+            return {"routes": describe_routes(app)}, b""
         if op == "config":
-            return {"config": safe_config(self.app)}, b""
+            return {"config": safe_config(app)}, b""
         if op == "sql":
-            path = sqlite_path(self.app)
+            path = sqlite_path(app)
             if path is None:
                 return {"error": "the app configures no SQLite database (DATABASE or SQLALCHEMY_DATABASE_URI)"}, b""
             return read_only_query(path, str(header.get("query", "")), list(header.get("params") or [])), b""
@@ -117,19 +125,37 @@ class Agent:
 
     def start(self, header: dict) -> dict:
         try:
-            self.app = discovery.load_app(self.root, dict(header.get("config") or {}))
+            app = discovery.load_app(self.root, dict(header.get("config") or {}))
         except discovery.DiscoveryError as exc:
             return {"ok": False, "error": exc.message}
+        self._add(app)
+        return {"ok": True}
+
+    def create(self, header: dict) -> dict:
+        """Call the app's factory again with the test's (JSON) arguments: a second, separate app."""
+        args, kwargs = header.get("args") or [], header.get("kwargs") or {}
+        if not isinstance(args, list) or not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+            return {"error": "create: args must be a list and kwargs a mapping"}
+        if len(self.apps) >= MAX_APPS:
+            return {"error": f"create: at most {MAX_APPS} apps per submission"}
+        try:
+            app = discovery.call_factory(self.root, args, kwargs)
+        except discovery.DiscoveryError as exc:
+            return {"error": exc.message}
+        self._add(app)
+        return {"app": len(self.apps) - 1}
+
+    def _add(self, app) -> None:
         from flask import template_rendered
 
-        template_rendered.connect(self._rendered, self.app)
-        return {"ok": True}
+        template_rendered.connect(self._rendered, app)
+        self.apps.append(app)
 
     def _rendered(self, sender, template, context, **extra) -> None:
         if len(self.templates) < MAX_TEMPLATES:  # a loop rendering 20 000 partials is still honest
             self.templates.append({"name": str(template.name)[:200], "context": sorted(map(str, context))[:200]})
 
-    def request(self, header: dict, body: bytes) -> tuple[dict, bytes]:
+    def request(self, app, header: dict, body: bytes) -> tuple[dict, bytes]:
         environ = {k: v for k, v in (header.get("environ") or {}).items() if isinstance(k, str) and isinstance(v, str)}
         environ.update({
             "wsgi.version": (1, 0), "wsgi.url_scheme": environ.pop("wsgi.url_scheme", "http"),
@@ -140,7 +166,7 @@ class Agent:
         self.templates = []
         what = f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '/')}"
         try:
-            result = self.app(environ, lambda status, headers, exc_info=None: started.append((status, headers)))
+            result = app(environ, lambda status, headers, exc_info=None: started.append((status, headers)))
             try:
                 chunks, size = [], 0
                 for chunk in result:

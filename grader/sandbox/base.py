@@ -19,6 +19,11 @@ TEST_CONFIG = {
 }
 
 
+def app_config(config: dict | None) -> dict:
+    """The config every sandbox applies to the student's app: TEST_CONFIG, then the rubric's."""
+    return {**TEST_CONFIG, **(config or {})}
+
+
 @dataclass(frozen=True)
 class Route:
     """One URL rule of the student's app."""
@@ -77,6 +82,10 @@ class Connection(abc.ABC):
     def restart(self) -> None:
         """Stop the app and start it again on the same files (its database file included)."""
 
+    @abc.abstractmethod
+    def create(self, args: list, kwargs: dict) -> Connection:
+        """Call the app's factory again with these (JSON) arguments: a second app, in the same sandbox."""
+
     def rendered_templates(self) -> list[RenderedTemplate]:
         """The templates the most recent request rendered."""
         return list(self.templates)
@@ -95,5 +104,8 @@ class Sandbox(abc.ABC):
     name: ClassVar[str]
 
     @abc.abstractmethod
-    def start(self, submission: Path, limits: Limits) -> Connection:
-        """Start the app in `submission` (a private copy); raise AppStartError if it can't start."""
+    def start(self, submission: Path, limits: Limits, config: dict | None = None) -> Connection:
+        """Start the app in `submission` (a private copy); raise AppStartError if it can't start.
+
+        The app gets TEST_CONFIG, then `config` (the rubric's) on top.
+        """

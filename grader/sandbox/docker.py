@@ -109,12 +109,12 @@ class DockerSandbox(Sandbox):
                 raise AppStartError("no Docker engine answers (is the daemon running?)")
         return self._client
 
-    def start(self, submission: Path, limits: Limits) -> Connection:
+    def start(self, submission: Path, limits: Limits, config: dict | None = None) -> Connection:
         container = self.client.containers.create(**container_options(self.image, limits, self.packages, self.run_id))
         try:
             if not container.put_archive("/app", submission_tar(submission)):
                 raise AppStartError("could not copy the submission into the container")
-            connection = _ContainerConnection(container, limits)
+            connection = _ContainerConnection(container, limits, config)
             connection.start()
         except BaseException:
             container.remove(force=True, v=True)
@@ -125,8 +125,8 @@ class DockerSandbox(Sandbox):
 class _ContainerConnection(AgentConnection):
     """An agent connection whose agent is a container's main process; removes it when closed."""
 
-    def __init__(self, container, limits: Limits) -> None:
-        super().__init__(lambda output: DockerTransport(container, output), limits)
+    def __init__(self, container, limits: Limits, config: dict | None) -> None:
+        super().__init__(lambda output: DockerTransport(container, output), limits, config)
         self.container = container
 
     def close(self) -> None:

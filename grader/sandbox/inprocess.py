@@ -11,10 +11,10 @@ from pathlib import Path
 
 from flask import Flask, template_rendered
 
-from grader.discovery import STUDENT_ERRORS, DiscoveryError, describe_exception, load_app
+from grader.discovery import STUDENT_ERRORS, DiscoveryError, call_factory, describe_exception, load_app
 from grader.rubric import Limits
 from grader.sandbox.agent import MAX_TEMPLATES, describe_routes, read_only_query, safe_config, sqlite_path
-from grader.sandbox.base import TEST_CONFIG, AppStartError, AppUnavailable, Connection, RenderedTemplate, Route, Sandbox
+from grader.sandbox.base import AppStartError, AppUnavailable, Connection, RenderedTemplate, Route, Sandbox, app_config
 
 
 class _Deadline(BaseException):
@@ -44,24 +44,46 @@ def deadline(seconds: float) -> Iterator[None]:
 class InProcessSandbox(Sandbox):
     name = "inprocess"
 
-    def start(self, submission: Path, limits: Limits) -> Connection:
+    def start(self, submission: Path, limits: Limits, config: dict | None = None) -> Connection:
+        config = app_config(config)
         try:
             with deadline(limits.start_timeout):
-                app = load_app(submission, TEST_CONFIG)
+                app = load_app(submission, config)
         except DiscoveryError as exc:
             raise AppStartError(exc.message) from None
         except _Deadline:
             raise AppStartError(f"the app did not start within {limits.start_timeout:g} s") from None
-        return InProcessConnection(app, submission, limits)
+        return InProcessConnection(app, submission, limits, config)
 
 
 class InProcessConnection(Connection):
-    def __init__(self, app: Flask, root: Path, limits: Limits) -> None:
+    def __init__(self, app: Flask, root: Path, limits: Limits, config: dict, parent: InProcessConnection | None = None,
+                 arguments: tuple[list, dict] = ([], {})) -> None:
         self.app = app
         self.root = root
         self.limits = limits
+        self._config = config
+        self._parent = parent
+        self._arguments = arguments
+        self._created: list[InProcessConnection] = []
         self.templates: list[RenderedTemplate] = []
         template_rendered.connect(self._rendered, app)
+
+    def create(self, args: list, kwargs: dict) -> Connection:
+        if self._parent is not None:
+            return self._parent.create(args, kwargs)
+        child = InProcessConnection(self._call_factory(args, kwargs), self.root, self.limits, {}, self, (args, kwargs))
+        self._created.append(child)
+        return child
+
+    def _call_factory(self, args: list, kwargs: dict) -> Flask:
+        try:
+            with deadline(self.limits.start_timeout):
+                return call_factory(self.root, list(args), dict(kwargs))
+        except DiscoveryError as exc:
+            raise AppUnavailable(exc.message) from None
+        except _Deadline:
+            raise AppUnavailable(f"app.create() did not return within {self.limits.start_timeout:g} s") from None
 
     def __call__(self, environ: dict, start_response):
         request = f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '/')}"
@@ -85,18 +107,24 @@ class InProcessConnection(Connection):
         return [body]
 
     def restart(self) -> None:
+        if self._parent is not None:
+            self._parent.restart()
+            return
         # Forget every module imported from the submission, then import the app afresh.
         for name, module in list(sys.modules.items()):
             if str(getattr(module, "__file__", "") or "").startswith(str(self.root)):
                 del sys.modules[name]
         try:
             with deadline(self.limits.start_timeout):
-                self.app = load_app(self.root, TEST_CONFIG)
+                self.app = load_app(self.root, self._config)
         except DiscoveryError as exc:
             raise AppUnavailable(f"the app did not start again: {exc.message}") from None
         except _Deadline:
             raise AppUnavailable(f"the app did not start again within {self.limits.start_timeout:g} s") from None
         template_rendered.connect(self._rendered, self.app)
+        for child in self._created:  # the apps app.create() made, made again from the new modules
+            child.app = self._call_factory(*child._arguments)
+            template_rendered.connect(child._rendered, child.app)
 
     def _rendered(self, sender, template, context, **extra) -> None:
         if len(self.templates) < MAX_TEMPLATES:  # the same caps as the agent's

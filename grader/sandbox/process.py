@@ -68,10 +68,10 @@ class ProcessSandbox(Sandbox):
         self.packages = packages or []
         self.jail = (os.geteuid() == 0) if jail is None else jail
 
-    def start(self, submission: Path, limits: Limits) -> Connection:
+    def start(self, submission: Path, limits: Limits, config: dict | None = None) -> Connection:
         box = Path(tempfile.mkdtemp(prefix="grader-box-"))
         try:
-            connection = _BoxConnection(box, self._prepare(box, submission, limits), limits)
+            connection = _BoxConnection(box, self._prepare(box, submission, limits), limits, config)
             connection.start()
         except BaseException:
             shutil.rmtree(box, ignore_errors=True)
@@ -117,8 +117,8 @@ def _special_files(folder: str, names: list[str]) -> list[str]:
 class _BoxConnection(AgentConnection):
     """An agent connection that removes its sandbox folder when closed for good."""
 
-    def __init__(self, box: Path, launch, limits: Limits) -> None:
-        super().__init__(launch, limits)
+    def __init__(self, box: Path, launch, limits: Limits, config: dict | None) -> None:
+        super().__init__(launch, limits, config)
         self.box = box
 
     def close(self) -> None:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from grader.rubric import Limits
-from grader.sandbox.base import TEST_CONFIG, AppStartError, AppUnavailable, Connection, RenderedTemplate, Route
+from grader.sandbox.base import AppStartError, AppUnavailable, Connection, RenderedTemplate, Route, app_config
 from grader.sandbox.protocol import MAX_BODY, FrameBuffer, ProtocolError, encode
 
 OUTPUT_LIMIT = 64 * 1024
@@ -79,9 +79,11 @@ class _Gone(Exception):
 class AgentConnection(Connection):
     """Talks to the student's app through an agent, restarting it after a crash or a timeout."""
 
-    def __init__(self, launch: Callable[[OutputBuffer], Transport], limits: Limits) -> None:
+    def __init__(self, launch: Callable[[OutputBuffer], Transport], limits: Limits, config: dict | None = None) -> None:
         self._launch = launch
         self.limits = limits
+        self._config = app_config(config)
+        self._created: list[dict] = []  # `create` calls, made again in order after every restart
         self.output = OutputBuffer()
         self.templates: list[RenderedTemplate] = []
         self._transport: Transport | None = None
@@ -95,7 +97,7 @@ class AgentConnection(Connection):
         limit = self.limits.start_timeout
         self._transport = self._launch(self.output)
         try:
-            reply, _ = self._call({"op": "start", "config": TEST_CONFIG}, b"", limit)
+            reply, _ = self._call({"op": "start", "config": self._config}, b"", limit)
         except TimeoutError:
             self._stop()
             raise AppStartError(f"the app did not start within {limit:g} s") from None
@@ -106,6 +108,15 @@ class AgentConnection(Connection):
             self._stop()
             error = reply.get("error")
             raise AppStartError(error[:1000] if isinstance(error, str) else "the app could not start")
+        for index, header in enumerate(self._created, 1):
+            try:
+                reply, _ = self._call(header, b"", limit)
+            except (TimeoutError, _Gone):
+                reply = {"error": "the app stopped answering"}
+            if reply.get("app") != index:
+                self._stop()
+                error = reply.get("error")
+                raise AppStartError(f"app.create() failed when made again: {str(error)[:500]}")
 
     def _ensure_started(self) -> None:
         if self._broken:
@@ -168,13 +179,23 @@ class AgentConnection(Connection):
             self._stop()
             raise
 
-    def _ask(self, header: dict, what: str) -> dict:
+    def create(self, args: list, kwargs: dict) -> Connection:
+        header = {"op": "create", "args": list(args), "kwargs": dict(kwargs)}
+        reply = self._ask(header, "app.create()", self.limits.start_timeout)
+        index = reply.get("app")
+        if index != len(self._created) + 1:
+            raise AppUnavailable("app.create(): malformed reply")
+        self._created.append(header)
+        return _CreatedApp(self, index)
+
+    def _ask(self, header: dict, what: str, timeout: float | None = None) -> dict:
         """A call that isn't a request (routes, config, sql): same deadline and restart rules."""
         self._ensure_started()
+        timeout = timeout or self.limits.request_timeout
         try:
-            reply, _ = self._call(header, b"", self.limits.request_timeout)
+            reply, _ = self._call(header, b"", timeout)
         except TimeoutError:
-            raise AppUnavailable(f"{what}: the app did not answer within {self.limits.request_timeout:g} s") from None
+            raise AppUnavailable(f"{what}: the app did not answer within {timeout:g} s") from None
         except _Gone as gone:
             raise AppUnavailable(f"{what}: the app crashed ({gone})") from None
         if isinstance(reply.get("error"), str):
@@ -182,6 +203,10 @@ class AgentConnection(Connection):
         return reply
 
     def __call__(self, environ: dict, start_response):
+        return self.forward(environ, start_response, 0)
+
+    def forward(self, environ: dict, start_response, app: int):
+        """Send one WSGI request to app number `app` (0: the app; others: made by create)."""
         what = f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '/')}"
         forwarded = {k: v for k, v in environ.items()
                      if isinstance(v, str) and (k.isupper() or k == "wsgi.url_scheme")}
@@ -191,7 +216,8 @@ class AgentConnection(Connection):
         self._ensure_started()
         self.templates = []
         try:
-            reply, content = self._call({"op": "request", "environ": forwarded}, body, self.limits.request_timeout)
+            reply, content = self._call({"op": "request", "environ": forwarded, "app": app}, body,
+                                        self.limits.request_timeout)
         except TimeoutError:
             raise AppUnavailable(f"{what} did not answer within {self.limits.request_timeout:g} s") from None
         except _Gone as gone:
@@ -205,8 +231,8 @@ class AgentConnection(Connection):
         start_response(status, headers)
         return [content]
 
-    def routes(self) -> list[Route]:
-        reply = self._ask({"op": "routes"}, "listing the routes")
+    def routes(self, app: int = 0) -> list[Route]:
+        reply = self._ask({"op": "routes", "app": app}, "listing the routes")
         routes = reply.get("routes")
         if not isinstance(routes, list):
             raise AppUnavailable("listing the routes: malformed reply")
@@ -217,14 +243,14 @@ class AgentConnection(Connection):
                 out.append(Route(item["rule"], item["endpoint"], frozenset(item["methods"])))
         return out
 
-    def config(self) -> dict:
-        config = self._ask({"op": "config"}, "reading the config").get("config")
+    def config(self, app: int = 0) -> dict:
+        config = self._ask({"op": "config", "app": app}, "reading the config").get("config")
         if not isinstance(config, dict):
             raise AppUnavailable("reading the config: malformed reply")
         return config
 
-    def sql(self, query: str, params: list | tuple = ()) -> tuple[list[str], list[list]]:
-        reply = self._ask({"op": "sql", "query": query, "params": list(params)}, "querying the database")
+    def sql(self, query: str, params: list | tuple = (), app: int = 0) -> tuple[list[str], list[list]]:
+        reply = self._ask({"op": "sql", "query": query, "params": list(params), "app": app}, "querying the database")
         columns, rows = reply.get("columns"), reply.get("rows")
         if not (isinstance(columns, list) and isinstance(rows, list) and all(isinstance(r, list) for r in rows)):
             raise AppUnavailable("querying the database: malformed reply")
@@ -232,6 +258,35 @@ class AgentConnection(Connection):
 
     def app_output(self) -> tuple[str, int]:
         return self.output.text(), self.output.total
+
+
+class _CreatedApp(Connection):
+    """A second app made by the factory in the same agent: its own requests, config, routes, database."""
+
+    def __init__(self, parent: AgentConnection, index: int) -> None:
+        self._parent = parent
+        self._index = index
+
+    def __call__(self, environ: dict, start_response):
+        return self._parent.forward(environ, start_response, self._index)
+
+    def routes(self) -> list[Route]:
+        return self._parent.routes(self._index)
+
+    def config(self) -> dict:
+        return self._parent.config(self._index)
+
+    def sql(self, query: str, params: list | tuple = ()) -> tuple[list[str], list[list]]:
+        return self._parent.sql(query, params, self._index)
+
+    def create(self, args: list, kwargs: dict) -> Connection:
+        return self._parent.create(args, kwargs)
+
+    def restart(self) -> None:
+        self._parent.restart()
+
+    def rendered_templates(self) -> list[RenderedTemplate]:
+        return self._parent.rendered_templates()
 
 
 def _checked_response(reply: dict, what: str) -> tuple[str, list[tuple[str, str]], list[RenderedTemplate]]:
