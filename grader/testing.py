@@ -13,6 +13,8 @@ from __future__ import annotations
 from bs4 import BeautifulSoup
 from werkzeug.test import Client, TestResponse
 
+from grader import deploy
+from grader.deploy import Boot, Server
 from grader.sandbox.base import Connection, RenderedTemplate, Route
 
 
@@ -23,6 +25,16 @@ def excerpt(text: str, limit: int = 200) -> str:
     """
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def tail(output: str, lines: int = 6, limit: int = 600) -> str:
+    """The last lines of a program's output, for a failure message: at most `limit` characters.
+
+    >>> assert server.running, f"gunicorn exited: {tail(server.output)}"
+    """
+    kept = [line.rstrip() for line in output.strip().splitlines()[-lines:]]
+    text = " | ".join(line for line in kept if line) or "(no output)"
+    return text if len(text) <= limit else "..." + text[-limit:]
 
 
 def soup(response: TestResponse | str | bytes) -> BeautifulSoup:
@@ -95,3 +107,29 @@ class AppHandle:
         """
         columns, rows = self._connection.sql(query, params)
         return [dict(zip(columns, row)) for row in rows]
+
+    def serve(self, target: str = "wsgi:app", env: dict[str, str] | None = None, options: tuple[str, ...] = (),
+              ready: str = "/") -> Server:
+        """Start gunicorn inside the sandbox, as `gunicorn [options] TARGET` with only `env` (plus PATH, HOME).
+
+        Returns when it answers HTTP on `ready` (any status) or has exited; use it as a context
+        manager so that it stops at the end. The app's own gunicorn.conf.py applies; the bind
+        address is the grader's.
+
+        >>> with app.serve("wsgi:app", env={"SECRET_KEY": "k"}, options=("--workers", "2")) as server:
+        ...     assert server.client().get("/healthz").status_code == 200
+        """
+        limits = self._connection.limits
+        return deploy.serve(self._connection, target, env, options, ready, limits.start_timeout, limits.request_timeout)
+
+    def boot(self, env: dict[str, str] | None = None) -> Boot:
+        """Start the app in a fresh process with only `env` (no test config), as production would.
+
+        >>> booted = app.boot({"APP_ENV": "production", "SECRET_KEY": "k"})
+        >>> assert booted.ok and booted.config["DEBUG"] is False, booted.reason
+        """
+        return deploy.boot(self._connection, env, self._connection.limits.start_timeout)
+
+    def read_text(self, path: str) -> str | None:
+        """A text file of the submission, e.g. "requirements.txt" (at most 256 KiB), or None if missing."""
+        return deploy.read_text(self._connection, path)

@@ -114,7 +114,7 @@ def test_unknown_top_level_key_names_line_and_allowed_keys(tmp_path):
     message = load_error(path)
 
     assert message.startswith(f"{path}:14: top level: unknown key 'colour'")
-    assert "(allowed: exercise, title, limits, packages, late, criteria)" in message
+    assert "(allowed: exercise, title, limits, packages, config, late, criteria)" in message
 
 
 def test_unknown_key_in_criterion_names_line_criterion_and_allowed_keys(tmp_path):
@@ -413,3 +413,20 @@ def test_late_policy_penalty_per_started_day_with_cap(tmp_path):
 def test_late_policy_rejects_percentages_over_100(tmp_path):
     path = write(tmp_path, VALID + "late:\n  penalty_per_day: 150\n")
     assert load_error(path).startswith(f"{path}:15: late.penalty_per_day: ")
+
+
+def test_config_sets_flask_values_over_the_test_config(tmp_path):
+    path = write(tmp_path, VALID.replace("criteria:", "config:\n  WTF_CSRF_ENABLED: true\n  MAX_ITEMS: 3\ncriteria:", 1))
+    assert load_rubric(path).rubric.config == {"WTF_CSRF_ENABLED": True, "MAX_ITEMS": 3}
+
+
+def test_config_name_that_is_not_upper_case_is_rejected_at_its_line(tmp_path):
+    path = write(tmp_path, VALID.replace("criteria:", "config:\n  wtf_csrf_enabled: true\ncriteria:", 1))
+    message = load_error(path)
+    assert message.startswith(f"{path}:3: config")
+    assert "'wtf_csrf_enabled' is not a Flask config name" in message
+
+
+def test_config_value_must_be_a_scalar(tmp_path):
+    path = write(tmp_path, VALID.replace("criteria:", "config:\n  SERVERS: [a, b]\ncriteria:", 1))
+    assert "config.SERVERS" in load_error(path)

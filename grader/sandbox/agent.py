@@ -1,7 +1,7 @@
 """The agent: runs inside the sandbox, imports the student's app, answers framed messages.
 
 Standard library and Flask only, so that it can be copied into any image together with
-protocol.py and discovery.py. It never sees the tests; the grader treats every reply as
+protocol.py, discovery.py and serving.py. It never sees the tests; the grader treats every reply as
 untrusted. Run as `python -I -u agent.py` with the protocol on stdin/stdout.
 """
 
@@ -14,19 +14,20 @@ import sqlite3
 import sys
 from pathlib import Path
 
-if __name__ == "__main__":  # in a sandbox: protocol.py and discovery.py sit beside this file
+if __name__ == "__main__":  # in a sandbox: protocol.py, discovery.py and serving.py sit beside this file
     # `python -I` leaves the script's folder off sys.path; the bundle is all that is added.
     _BUNDLE = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, _BUNDLE)
     import discovery
     import protocol
+    import serving
 
-    # Forget where they came from: a student's own protocol.py or discovery.py must import.
+    # Forget where they came from: a student's own protocol.py, discovery.py or serving.py must import.
     sys.path.remove(_BUNDLE)
-    del sys.modules["discovery"], sys.modules["protocol"]
+    del sys.modules["discovery"], sys.modules["protocol"], sys.modules["serving"]
 else:  # imported from the grader package (the in-process sandbox shares helpers)
     from grader import discovery
-    from grader.sandbox import protocol
+    from grader.sandbox import protocol, serving
 
 MAX_ROWS = 1000
 MAX_TEMPLATES = 100
@@ -95,6 +96,7 @@ class Agent:
         self.apps: list = []
         self.root = Path.cwd()
         self.templates: list[dict] = []
+        self.serving = serving.Serving(self.root, Path(discovery.__file__).parent)
 
     def handle(self, header: dict, body: bytes) -> tuple[dict, bytes]:
         op = header.get("op")
@@ -102,6 +104,8 @@ class Agent:
             return {"pong": True}, b""
         if op == "start":
             return self.start(header), b""
+        if op in serving.OPS:
+            return self.serving.handle(header, body, protocol.MAX_BODY)
         if not self.apps:
             return {"error": "the app is not started"}, b""
         if op == "create":

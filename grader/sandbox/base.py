@@ -61,6 +61,7 @@ class Connection(abc.ABC):
     """A started submission. Callable as a WSGI app; also answers questions about the app."""
 
     templates: list[RenderedTemplate] = []
+    limits: Limits = Limits()
 
     @abc.abstractmethod
     def __call__(self, environ: dict, start_response):  # WSGI
@@ -85,6 +86,14 @@ class Connection(abc.ABC):
     @abc.abstractmethod
     def create(self, args: list, kwargs: dict) -> Connection:
         """Call the app's factory again with these (JSON) arguments: a second app, in the same sandbox."""
+
+    @abc.abstractmethod
+    def sandbox_call(self, header: dict, body: bytes = b"", timeout: float | None = None,
+                     what: str | None = None) -> tuple[dict, bytes]:
+        """One call to the sandbox's serving side (serving.OPS: serve, boot, read_text, ...).
+
+        The reply is untrusted; an `error` in it, a timeout or a crash raise AppUnavailable naming `what`.
+        """
 
     def rendered_templates(self) -> list[RenderedTemplate]:
         """The templates the most recent request rendered."""

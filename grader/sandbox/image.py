@@ -18,15 +18,12 @@ import requests.exceptions
 
 from grader.errors import GraderError
 from grader.exercise import Exercise
+from grader.sandbox.process import BUNDLE
 
 DEFAULT_BASE = "flask-grader-base:bookworm"
 BASE_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build-base-image.sh"
 # The agent bundle: copied flat into /opt/grader/agent/, so agent.py imports its siblings directly.
-AGENT_FILES = (
-    Path(__file__).resolve().parent / "agent.py",
-    Path(__file__).resolve().parent / "protocol.py",
-    Path(__file__).resolve().parents[1] / "discovery.py",
-)
+AGENT_FILES = BUNDLE
 UID = 10001
 PING_TIMEOUT = 5
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

@@ -13,7 +13,10 @@ from flask import Flask, template_rendered
 
 from grader.discovery import STUDENT_ERRORS, DiscoveryError, call_factory, describe_exception, load_app
 from grader.rubric import Limits
+from grader import discovery
 from grader.sandbox.agent import MAX_TEMPLATES, describe_routes, read_only_query, safe_config, sqlite_path
+from grader.sandbox.protocol import MAX_BODY
+from grader.sandbox.serving import Serving
 from grader.sandbox.base import AppStartError, AppUnavailable, Connection, RenderedTemplate, Route, Sandbox, app_config
 
 
@@ -66,8 +69,20 @@ class InProcessConnection(Connection):
         self._parent = parent
         self._arguments = arguments
         self._created: list[InProcessConnection] = []
+        self._serving = Serving(root, Path(discovery.__file__).parent) if parent is None else parent._serving
         self.templates: list[RenderedTemplate] = []
         template_rendered.connect(self._rendered, app)
+
+    def sandbox_call(self, header: dict, body: bytes = b"", timeout: float | None = None,
+                     what: str | None = None) -> tuple[dict, bytes]:
+        reply, content = self._serving.handle(header, body, MAX_BODY)
+        if isinstance(reply.get("error"), str):
+            raise AppUnavailable(f"{what or header.get('op')}: {reply['error'][:500]}")
+        return reply, content
+
+    def close(self) -> None:
+        if self._parent is None:
+            self._serving.close()
 
     def create(self, args: list, kwargs: dict) -> Connection:
         if self._parent is not None:

@@ -3,8 +3,9 @@
 Run as `python -I jail.py CONFIG_JSON`. Standard library only, and single-threaded by
 construction, which is why this is a program and not a preexec_fn of the multi-threaded grader.
 
-As root it: unshares mount, network, IPC, UTS and PID namespaces (no network at all; when the
-sandbox's first process dies, every process in it dies); builds a new root on a tmpfs holding
+As root it: unshares mount, network, IPC, UTS and PID namespaces (no network but its own loopback,
+where a gunicorn of the sandbox can listen; when the sandbox's first process dies, every process
+in it dies); builds a new root on a tmpfs holding
 only read-only binds of the system and Python directories, the agent bundle at /opt/grader/agent,
 the submission's private copy at /app and fresh tmpfs at /tmp; chroots there; switches to an
 unprivileged uid; then applies the resource limits and execs the agent. As another user it
@@ -14,16 +15,20 @@ applies the resource limits and execs the agent, nothing more.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import os
 import resource
 import signal
+import socket
+import struct
 import sys
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc")
 DEVICES = ("null", "zero", "random", "urandom")
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -77,6 +82,14 @@ def build_root(root: str, app: str, bundle: str, python_dirs: list[str], tmp_mb:
     os.chdir("/app")
 
 
+def loopback_up() -> None:
+    """Bring up `lo` of the new network namespace (it starts down): 127.0.0.1 only, nothing else."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(probe, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(probe, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+
+
 def apply_limits(limits: dict) -> None:
     for name, value in limits.items():
         resource.setrlimit(getattr(resource, name), (value, value))
@@ -90,6 +103,7 @@ def isolate(config: dict) -> None:
         signal.signal(signal.SIGTERM, lambda *_: os.kill(first, signal.SIGKILL))
         _mirror(first, reap_all=False)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    loopback_up()
     build_root(config["root"], config["app"], config["bundle"], config["python_dirs"], config["tmp_mb"])
     os.setgroups([])
     os.setgid(config["uid"])

@@ -23,7 +23,8 @@ from grader.sandbox.base import Connection, Sandbox
 from grader.sandbox.remote import AgentConnection, OutputBuffer, Transport, close_quietly
 
 HERE = Path(__file__).resolve().parent
-BUNDLE = (HERE / "agent.py", HERE / "protocol.py", HERE.parent / "discovery.py")
+# The agent bundle, copied flat into the sandbox (and into every exercise image) as /opt/grader/agent/.
+BUNDLE = (HERE / "agent.py", HERE / "protocol.py", HERE / "serving.py", HERE.parent / "discovery.py")
 JAIL = HERE / "jail.py"
 SETUP_FAILED = 70  # jail.py's exit code when it could not build the sandbox
 

@@ -188,31 +188,31 @@ class AgentConnection(Connection):
         self._created.append(header)
         return _CreatedApp(self, index)
 
-    def _ask(self, header: dict, what: str, timeout: float | None = None) -> dict:
+    def _ask(self, header: dict, what: str, timeout: float | None = None, body: bytes = b"") -> dict:
         """A call that isn't a request (routes, config, sql): same deadline and restart rules."""
+        return self.sandbox_call(header, body, timeout, what)[0]
+
+    def sandbox_call(self, header: dict, body: bytes = b"", timeout: float | None = None,
+                     what: str | None = None) -> tuple[dict, bytes]:
         self._ensure_started()
+        what = what or str(header.get("op"))
         timeout = timeout or self.limits.request_timeout
         try:
-            reply, _ = self._call(header, b"", timeout)
+            reply, content = self._call(header, body, timeout)
         except TimeoutError:
             raise AppUnavailable(f"{what}: the app did not answer within {timeout:g} s") from None
         except _Gone as gone:
             raise AppUnavailable(f"{what}: the app crashed ({gone})") from None
         if isinstance(reply.get("error"), str):
             raise AppUnavailable(f"{what}: {reply['error'][:500]}")
-        return reply
+        return reply, content
 
     def __call__(self, environ: dict, start_response):
         return self.forward(environ, start_response, 0)
 
     def forward(self, environ: dict, start_response, app: int):
         """Send one WSGI request to app number `app` (0: the app; others: made by create)."""
-        what = f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '/')}"
-        forwarded = {k: v for k, v in environ.items()
-                     if isinstance(v, str) and (k.isupper() or k == "wsgi.url_scheme")}
-        body = environ["wsgi.input"].read(MAX_BODY + 1) if "wsgi.input" in environ else b""
-        if len(body) > MAX_BODY:
-            raise AppUnavailable(f"{what}: the request body is over {MAX_BODY >> 20} MiB")
+        what, forwarded, body = wsgi_request(environ)
         self._ensure_started()
         self.templates = []
         try:
@@ -222,14 +222,8 @@ class AgentConnection(Connection):
             raise AppUnavailable(f"{what} did not answer within {self.limits.request_timeout:g} s") from None
         except _Gone as gone:
             raise AppUnavailable(f"{what} crashed the app ({gone})") from None
-        if isinstance(reply.get("crash"), str):
-            raise AppUnavailable(f"{what} crashed the app: {reply['crash'][:1000]}")
-        if isinstance(reply.get("error"), str):
-            raise AppUnavailable(f"{what}: {reply['error'][:500]}")
-        status, headers, templates = _checked_response(reply, what)
-        self.templates = templates
-        start_response(status, headers)
-        return [content]
+        self.templates = checked_templates(reply)
+        return wsgi_answer(reply, content, what, start_response)
 
     def routes(self, app: int = 0) -> list[Route]:
         reply = self._ask({"op": "routes", "app": app}, "listing the routes")
@@ -266,6 +260,7 @@ class _CreatedApp(Connection):
     def __init__(self, parent: AgentConnection, index: int) -> None:
         self._parent = parent
         self._index = index
+        self.limits = parent.limits
 
     def __call__(self, environ: dict, start_response):
         return self._parent.forward(environ, start_response, self._index)
@@ -285,11 +280,45 @@ class _CreatedApp(Connection):
     def restart(self) -> None:
         self._parent.restart()
 
+    def sandbox_call(self, header: dict, body: bytes = b"", timeout: float | None = None,
+                     what: str | None = None) -> tuple[dict, bytes]:
+        return self._parent.sandbox_call(header, body, timeout, what)
+
     def rendered_templates(self) -> list[RenderedTemplate]:
         return self._parent.rendered_templates()
 
 
-def _checked_response(reply: dict, what: str) -> tuple[str, list[tuple[str, str]], list[RenderedTemplate]]:
+def wsgi_request(environ: dict) -> tuple[str, dict, bytes]:
+    """What to send of a WSGI request: ('GET /x' for messages, the string-valued environ, the body)."""
+    what = f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '/')}"
+    forwarded = {k: v for k, v in environ.items() if isinstance(v, str) and (k.isupper() or k == "wsgi.url_scheme")}
+    body = environ["wsgi.input"].read(MAX_BODY + 1) if "wsgi.input" in environ else b""
+    if len(body) > MAX_BODY:
+        raise AppUnavailable(f"{what}: the request body is over {MAX_BODY >> 20} MiB")
+    return what, forwarded, body
+
+
+def wsgi_answer(reply: dict, content: bytes, what: str, start_response) -> list[bytes]:
+    """Check an untrusted reply to a request and hand it to the WSGI caller; AppUnavailable if it is no answer."""
+    if isinstance(reply.get("crash"), str):
+        raise AppUnavailable(f"{what} crashed the app: {reply['crash'][:1000]}")
+    if isinstance(reply.get("error"), str):
+        raise AppUnavailable(f"{what}: {reply['error'][:500]}")
+    status, headers = _checked_response(reply, what)
+    start_response(status, headers)
+    return [content]
+
+
+def checked_templates(reply: dict) -> list[RenderedTemplate]:
+    """The templates a request rendered, as far as the reply's list is well-formed (at most 100)."""
+    templates = []
+    for item in reply.get("templates") or []:
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("context"), list):
+            templates.append(RenderedTemplate(item["name"][:200], [str(k)[:200] for k in item["context"][:200]]))
+    return templates[:100]
+
+
+def _checked_response(reply: dict, what: str) -> tuple[str, list[tuple[str, str]]]:
     status = reply.get("status")
     headers = reply.get("headers")
     if isinstance(status, str) and status.isdigit() and len(status) == 3:
@@ -308,8 +337,4 @@ def _checked_response(reply: dict, what: str) -> tuple[str, list[tuple[str, str]
         except UnicodeEncodeError:
             raise AppUnavailable(f"{what}: the app answered with a header that is not Latin-1") from None
         checked.append((pair[0], pair[1]))
-    templates = []
-    for item in reply.get("templates") or []:
-        if isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("context"), list):
-            templates.append(RenderedTemplate(item["name"][:200], [str(k)[:200] for k in item["context"][:200]]))
-    return status, checked, templates[:100]
+    return status, checked
