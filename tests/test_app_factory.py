@@ -159,11 +159,14 @@ import os
 from flask import Flask
 
 
+FLAG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "made-once")
+
+
 def create_app(name="main"):
     if name == "once":
-        if os.path.exists("made-once"):
+        if os.path.exists(FLAG):
             raise RuntimeError("this factory works only once")
-        open("made-once", "w").close()
+        open(FLAG, "w").close()
     return Flask(__name__)
 """
 
