@@ -80,6 +80,20 @@ def test_rejected_launch_flashes_nothing(client):
         )
 
 
+def test_flash_shows_markup_in_the_name_as_text(client):
+    data = {"mission": "<b>Bold</b> Venture", "crew": "4", "vehicle": "soyuz"}
+    r = check_flashed(client, data, "Launch of <b>Bold</b> Venture scheduled")
+    bold = [str(b) for b in soup(r).find_all("b") if "Bold" in b.get_text()]
+    assert not bold, (
+        f"POST /launch with {describe(data)}, following redirects, shows {excerpt(' '.join(bold))!r}: "
+        "the mission name in the flash was inserted as HTML instead of being escaped"
+    )
+
+
+def test_flash_shows_the_name_without_surrounding_spaces(client):
+    check_flashed(client, {"mission": "   Vostok 1 ", "crew": "1", "vehicle": "soyuz"}, "Launch of Vostok 1 scheduled")
+
+
 @pytest.mark.hidden
 def test_launch_flashes_other_names(client):
     check_flashed(

@@ -155,6 +155,14 @@ def test_rejected_launch_is_not_listed(client):
     )
 
 
+def test_largest_crew_is_accepted(client):
+    check_accepted(client, launch_data(mission="Full crew", crew="7"), "7 is the largest crew allowed")
+
+
+def test_mission_of_only_spaces_is_rejected(client):
+    check_rejected(client, launch_data(mission="      "), ["mission"])
+
+
 @pytest.mark.hidden
 @pytest.mark.parametrize("mission", ["V2", LONGEST + "3", "   "])
 def test_mission_outside_limits_is_rejected(client, mission):
