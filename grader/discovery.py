@@ -63,9 +63,13 @@ def factory_of(root: Path):
     for name in MODULES:
         module = sys.modules.get(name)
         if module is not None and _inside(getattr(module, "__file__", None) or "", root):
-            for attr in FACTORIES:
-                if callable(factory := getattr(module, attr, None)):
-                    return factory
+            # Defined or imported in wsgi.py/app.py, or reached through a package it imported.
+            places = [module, *(v for v in vars(module).values()
+                                if inspect.ismodule(v) and _inside(getattr(v, "__file__", None) or "", root))]
+            for place in places:
+                for attr in FACTORIES:
+                    if callable(factory := getattr(place, attr, None)):
+                        return factory
             where = _relative(module.__file__, root)
             raise DiscoveryError(f"{where}: no create_app() factory to call; define or import create_app in {where}")
     raise DiscoveryError("the app is not loaded, so it has no factory to call")
@@ -150,6 +154,8 @@ def describe_exception(exc: BaseException, root: Path, doing: str) -> str:
 
 
 def _inside(filename: str, root: Path) -> bool:
+    if not filename or filename.startswith("<"):  # "<string>", "<sqlalchemy generated ...>": no real file
+        return False
     try:
         return Path(os.path.abspath(filename)).is_relative_to(root)
     except (TypeError, ValueError):

@@ -68,6 +68,7 @@ def start(request, tmp_path: Path):
         folder.mkdir()
         (folder / "app.py").write_text(textwrap.dedent(source))
         for name, text in (files or {}).items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_text(textwrap.dedent(text))
         connection = get_sandbox(request.param).start(folder, LIMITS, config)
         connections.append(connection)
@@ -176,3 +177,19 @@ def test_a_created_app_that_cannot_be_made_again_fails_the_restart(start):
     app.create("once")
     with pytest.raises(AppUnavailable, match="this factory works only once"):
         app.restart()
+
+
+def test_factory_reached_through_an_imported_package_is_found(start):
+    app = start("from flask import Flask\n", files={"fleet/__init__.py": FACTORY_APP,
+                                                     "wsgi.py": "import fleet\napp = fleet.create_app()\n"})
+    assert app.create("testing").config["GREETING"] == "testing"
+
+
+def test_at_most_fifty_apps_per_submission(start):
+    from grader.sandbox.agent import MAX_APPS
+
+    app = start(FACTORY_APP)
+    for _ in range(MAX_APPS - 1):
+        app.create("testing")
+    with pytest.raises(AppUnavailable, match=f"at most {MAX_APPS} apps"):
+        app.create("testing")

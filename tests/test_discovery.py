@@ -366,6 +366,32 @@ def test_exception_in_a_helper_module_reports_the_deepest_submission_frame(tmp_p
     assert message.startswith("mission/db.py, line 5: JSONDecodeError: "), message
 
 
+def test_generated_code_is_not_taken_for_a_file_of_the_submission(tmp_path, monkeypatch):
+    # SQLAlchemy compiles wrappers named "<sqlalchemy generated ...>": relative names that would
+    # resolve into the submission when the working directory is its root, as in the agent.
+    write(tmp_path, {
+        "app.py": """\
+            from flask import Flask
+
+            namespace = {}
+            exec(compile("def inner():\\n    raise ValueError('deep')\\n", "<generated wrapper>", "exec"), namespace)
+
+
+            def fail():
+                namespace["inner"]()
+
+
+            fail()
+            app = Flask(__name__)
+            """,
+    })
+    monkeypatch.chdir(tmp_path)
+
+    message = discovery_error(tmp_path)
+
+    assert message.startswith("app.py, line 8: ValueError: deep"), message
+
+
 def test_absolute_paths_in_an_exception_message_are_made_relative(tmp_path):
     write(tmp_path, {"app.py": """\
         import os

@@ -14,7 +14,7 @@ from flask import Flask, template_rendered
 from grader.discovery import STUDENT_ERRORS, DiscoveryError, call_factory, describe_exception, load_app
 from grader.rubric import Limits
 from grader import discovery
-from grader.sandbox.agent import MAX_TEMPLATES, describe_routes, read_only_query, safe_config, sqlite_path
+from grader.sandbox.agent import MAX_APPS, MAX_TEMPLATES, describe_routes, read_only_query, safe_config, sqlite_path
 from grader.sandbox.protocol import MAX_BODY
 from grader.sandbox.serving import Serving
 from grader.sandbox.base import AppStartError, AppUnavailable, Connection, RenderedTemplate, Route, Sandbox, app_config
@@ -87,6 +87,8 @@ class InProcessConnection(Connection):
     def create(self, args: list, kwargs: dict) -> Connection:
         if self._parent is not None:
             return self._parent.create(args, kwargs)
+        if len(self._created) + 1 >= MAX_APPS:
+            raise AppUnavailable(f"app.create(): at most {MAX_APPS} apps per submission")
         child = InProcessConnection(self._call_factory(args, kwargs), self.root, self.limits, {}, self, (args, kwargs))
         self._created.append(child)
         return child
