@@ -37,7 +37,8 @@ def pytest_configure(config: pytest.Config) -> None:
         # Exercise test files may share helpers from a module beside them (tests/helpers.py):
         # importlib import mode puts nothing on sys.path, so the tests' folders go there.
         for argument in config.args:
-            folder = Path(argument.split("::")[0])
+            given = Path(argument.split("::")[0])
+            folder = given if given.is_dir() else given.parent  # a test file given alone: its folder
             if folder.is_dir() and str(folder.resolve()) not in sys.path:
                 sys.path.insert(0, str(folder.resolve()))
     records = config.getoption("grader_records", None)

@@ -715,11 +715,11 @@ def test_valid_fake_reply_goes_through(fake):
 @pytest.mark.parametrize("method, reply, message", [
     ("routes", "send({'routes': 'nope'})", "listing the routes: malformed reply"),
     ("config", "send({'config': [1, 2]})", "reading the config: malformed reply"),
-    ("sql", "send({'columns': ['a'], 'rows': [1, 2]})", "querying the database: malformed reply"),
-    ("sql", "send({'columns': 'a', 'rows': []})", "querying the database: malformed reply"),
+    ("sql", "send({'columns': ['a'], 'rows': [1, 2]})", "querying the database (SELECT 1): malformed reply"),
+    ("sql", "send({'columns': 'a', 'rows': []})", "querying the database (SELECT 1): malformed reply"),
     ("routes", "raw(PREFIX.pack(0xFFFFFFFF, 0)); time.sleep(60)", "listing the routes: the app crashed"),
     ("config", "time.sleep(60)", "reading the config: the app did not answer within 1 s"),
-    ("sql", "send({'error': 'no such table: post'})", "querying the database: no such table: post"),
+    ("sql", "send({'error': 'no such table: post'})", "querying the database (SELECT 1): no such table: post"),
 ])
 def test_malformed_answers_to_questions(fake, method: str, reply: str, message: str):
     connection = fake(reply)

@@ -16,6 +16,7 @@ from grader.rubric import Limits
 from grader import discovery
 from grader.sandbox.agent import MAX_APPS, MAX_TEMPLATES, describe_routes, read_only_query, safe_config, sqlite_path
 from grader.sandbox.protocol import MAX_BODY
+from grader.sandbox.remote import sql_what
 from grader.sandbox.serving import Serving
 from grader.sandbox.base import AppStartError, AppUnavailable, Connection, RenderedTemplate, Route, Sandbox, app_config
 
@@ -157,5 +158,5 @@ class InProcessConnection(Connection):
         path = sqlite_path(self.app)
         reply = read_only_query(path, query, list(params)) if path else {"error": "the app configures no SQLite database"}
         if "error" in reply:
-            raise AppUnavailable(f"querying the database: {reply['error']}")
+            raise AppUnavailable(f"{sql_what(query)}: {reply['error']}")
         return reply["columns"], reply["rows"]

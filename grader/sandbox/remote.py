@@ -244,10 +244,10 @@ class AgentConnection(Connection):
         return config
 
     def sql(self, query: str, params: list | tuple = (), app: int = 0) -> tuple[list[str], list[list]]:
-        reply = self._ask({"op": "sql", "query": query, "params": list(params), "app": app}, "querying the database")
+        reply = self._ask({"op": "sql", "query": query, "params": list(params), "app": app}, sql_what(query))
         columns, rows = reply.get("columns"), reply.get("rows")
         if not (isinstance(columns, list) and isinstance(rows, list) and all(isinstance(r, list) for r in rows)):
-            raise AppUnavailable("querying the database: malformed reply")
+            raise AppUnavailable(f"{sql_what(query)}: malformed reply")
         return [str(c) for c in columns], rows
 
     def app_output(self) -> tuple[str, int]:
@@ -286,6 +286,12 @@ class _CreatedApp(Connection):
 
     def rendered_templates(self) -> list[RenderedTemplate]:
         return self._parent.rendered_templates()
+
+
+def sql_what(query: str) -> str:
+    """'querying the database (SELECT ...)' for a message about a failed app.sql call."""
+    shown = " ".join(query.split())
+    return f"querying the database ({shown if len(shown) <= 80 else shown[:77] + '...'})"
 
 
 def wsgi_request(environ: dict) -> tuple[str, dict, bytes]:

@@ -160,7 +160,7 @@ def sql(made, query, *params):
     try:
         return made.handle.sql(query, *params)
     except AppUnavailable as exc:
-        reason = exc.message.removeprefix("querying the database: ")
+        reason = exc.message.split("): ", 1)[-1]  # "querying the database (QUERY): reason" -> reason
         uri = made.handle.config.get(URI, MISSING)
         pytest.fail(
             f"The query {shown} on the database file of {made.label} failed: {reason}. Expected the file its "
