@@ -53,8 +53,9 @@ class Boot:
 class Server:
     """gunicorn serving the submission inside the sandbox. A WSGI app: each request goes over HTTP to it.
 
-    `running` is False when gunicorn exited before it answered (or since): then `exit_code` and
-    `output` (what gunicorn and the app printed, capped) say why.
+    `ready` says whether it answered HTTP at start; `running` is False when gunicorn has exited:
+    then `exit_code` and `output` (what gunicorn and the app printed, capped, without colours,
+    paths relative to the submission) say why.
     """
 
     def __init__(self, connection: Connection, target: str, reply: dict, request_timeout: float) -> None:
@@ -70,6 +71,7 @@ class Server:
 
     def _update(self, reply: dict) -> None:
         self.running = reply.get("running") is True
+        self.ready = reply.get("ready") is True
         code = reply.get("exit_code")
         self.exit_code = code if isinstance(code, int) and not isinstance(code, bool) else None
         self.output = _text(reply.get("output"))
@@ -126,6 +128,14 @@ def boot(connection: Connection, env: dict[str, str] | None, start_timeout: floa
     header = {"op": "boot", "env": dict(env or {}), "timeout": start_timeout}
     reply, _ = connection.sandbox_call(header, timeout=start_timeout + _SLACK, what="starting the app")
     return Boot.from_reply(reply)
+
+
+def temp_dir(connection: Connection) -> str:
+    """The sandbox's own temporary folder, as the app sees it: removed with the sandbox."""
+    path = connection.sandbox_call({"op": "temp_dir"}, what="finding the temporary folder")[0].get("path")
+    if not isinstance(path, str) or not path.startswith("/") or len(path) > 4096:
+        raise AppUnavailable("finding the temporary folder: malformed reply")
+    return path
 
 
 def read_text(connection: Connection, path: str) -> str | None:

@@ -30,17 +30,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-run-id", metavar="ID", help="label for this run's containers")
 
 
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    # Exercise test files (and their conftest.py) may share helpers from a module beside them
+    # (tests/helpers.py): importlib import mode puts nothing on sys.path, so the tests' folders
+    # go there, before the conftest.py files load.
+    known = early_config.known_args_namespace
+    if not getattr(known, "grader_submission", None):
+        return
+    for argument in getattr(known, "file_or_dir", None) or []:  # the test paths, not option values
+        given = Path(str(argument).split("::")[0])
+        folder = given if given.is_dir() else given.parent  # a test file given alone: its folder
+        if given.exists() and str(folder.resolve()) not in sys.path:
+            sys.path.insert(0, str(folder.resolve()))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "criterion(id): the rubric criterion this test decides")
     config.addinivalue_line("markers", "hidden: never show this test's name, code or message to students")
-    if config.getoption("grader_submission", None):
-        # Exercise test files may share helpers from a module beside them (tests/helpers.py):
-        # importlib import mode puts nothing on sys.path, so the tests' folders go there.
-        for argument in config.args:
-            given = Path(argument.split("::")[0])
-            folder = given if given.is_dir() else given.parent  # a test file given alone: its folder
-            if folder.is_dir() and str(folder.resolve()) not in sys.path:
-                sys.path.insert(0, str(folder.resolve()))
     records = config.getoption("grader_records", None)
     if records:
         config.pluginmanager.register(OutcomeRecorder(Path(records)), "grader-outcomes")

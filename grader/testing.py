@@ -130,6 +130,14 @@ class AppHandle:
         """
         return deploy.boot(self._connection, env, self._connection.limits.start_timeout)
 
+    @property
+    def temp_dir(self) -> str:
+        """The sandbox's own temporary folder as the app sees it, e.g. for a database file of a test's own.
+
+        >>> env = {"DATABASE_URL": f"sqlite:///{app.temp_dir}/launch-1.db"}
+        """
+        return deploy.temp_dir(self._connection)
+
     def read_text(self, path: str) -> str | None:
         """A text file of the submission, e.g. "requirements.txt" (at most 256 KiB), or None if missing."""
         return deploy.read_text(self._connection, path)

@@ -254,3 +254,23 @@ def test_read_text_reads_a_file_of_the_submission(start):
     assert len(app.read_text("big.txt")) == 256 * 1024
     with pytest.raises(AppUnavailable, match="outside the submission"):
         app.read_text("../../../etc/passwd")
+
+
+def test_server_output_has_no_colours_and_no_private_paths(start):
+    loud = WSGI.replace("app = create_app()", "print('\\x1b[31mred alert\\x1b[0m from', __file__, flush=True)\napp = create_app()")
+    with start({"wsgi.py": loud}).serve() as server:
+        assert server.running and server.ready
+    assert "red alert from wsgi.py" in server.output and "\x1b[" not in server.output
+
+
+def test_a_server_that_never_answered_is_not_ready(start):
+    server = start().serve(env={"APP_ENV": "production"})
+    assert not server.ready and not server.running
+
+
+def test_temp_dir_is_the_sandboxs_own_temporary_folder(start):
+    app = start()
+    with app.serve() as server:
+        env = server.client().get("/env").json
+    # In-process, run by hand, the sandbox is this process: its TMPDIR may be unset (then /tmp).
+    assert app.temp_dir.startswith("/") and env.get("TMPDIR", "/tmp") == app.temp_dir

@@ -183,6 +183,18 @@ def test_import_that_never_finishes(tmp_path: Path, boxes: Path):
     assert list(boxes.iterdir()) == [], "the sandbox folder was left behind"
 
 
+def test_a_start_that_times_out_shows_the_apps_last_output(tmp_path: Path, boxes: Path):
+    app = write_app(tmp_path / "app", """
+        print("\\x1b[33m * Running on http://127.0.0.1:5000\\x1b[0m", flush=True)
+        time.sleep(60)
+    """)
+    with pytest.raises(AppStartError) as caught:
+        ProcessSandbox().start(app, LIMITS)
+    assert caught.value.message == (
+        f"the app did not start within {START_TIMEOUT} s; its last output: '* Running on http://127.0.0.1:5000'"
+    )
+
+
 def test_import_error_names_file_and_line(tmp_path: Path, boxes: Path):
     app = write_app(tmp_path / "app", "\nundefined_name\n")
     with pytest.raises(AppStartError, match=r"app\.py, line \d+: NameError"):

@@ -19,6 +19,7 @@ from grader.sandbox.protocol import MAX_BODY, FrameBuffer, ProtocolError, encode
 OUTPUT_LIMIT = 64 * 1024
 # Printable Latin-1 only (PEP 3333); fullmatch, so no trailing newline slips through.
 _STATUS = re.compile(r"[1-5][0-9][0-9]( [\x20-\x7e\xa0-\xff]{0,200})?")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # terminal colours, as Flask's development server prints them
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")
 
 
@@ -63,6 +64,15 @@ class Transport(abc.ABC):
         """Why the agent ended, in words: 'exit code 1', 'killed by SIGKILL (out of memory?)'."""
 
 
+def last_words(output: str, limit: int = 200) -> str:
+    """'; its last output: "..."' -- the app's last printed line, for a message about its start."""
+    lines = [line.strip() for line in _ANSI.sub("", output).splitlines() if line.strip()]
+    if not lines:
+        return ""
+    line = lines[-1] if len(lines[-1]) <= limit else lines[-1][: limit - 3] + "..."
+    return f"; its last output: {line!r}"
+
+
 def close_quietly(*streams) -> None:
     """Close pipes or sockets of an agent that may already be gone."""
     for stream in streams:
@@ -100,10 +110,10 @@ class AgentConnection(Connection):
             reply, _ = self._call({"op": "start", "config": self._config}, b"", limit)
         except TimeoutError:
             self._stop()
-            raise AppStartError(f"the app did not start within {limit:g} s") from None
+            raise AppStartError(f"the app did not start within {limit:g} s{last_words(self.output.text())}") from None
         except _Gone as gone:
             self._stop()
-            raise AppStartError(f"the app exited while starting ({gone})") from None
+            raise AppStartError(f"the app exited while starting ({gone}){last_words(self.output.text())}") from None
         if reply.get("ok") is not True:
             self._stop()
             error = reply.get("error")

@@ -11,6 +11,7 @@ trusted side checks one reply format whichever sandbox answered.
 - `boot`: a fresh Python with the given environment imports the app (no test config) and
   reports its JSON-safe config, or why it could not start.
 - `read_text`: a text file of the submission (capped), e.g. requirements.txt.
+- `temp_dir`: the sandbox's own temporary folder, as the app sees it (removed with the sandbox).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -32,7 +34,8 @@ from urllib.parse import quote
 OUTPUT_LIMIT = 64 * 1024
 TEXT_LIMIT = 256 * 1024
 MAX_SERVERS = 8
-OPS = ("serve", "server_request", "server_stop", "server_status", "boot", "read_text")
+OPS = ("serve", "server_request", "server_stop", "server_status", "boot", "read_text", "temp_dir")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "TMPDIR")
 _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"}
@@ -99,8 +102,12 @@ class _Output:
     def finish(self, timeout: float = 1.0) -> None:
         self._thread.join(timeout)
 
-    def text(self) -> str:
-        return self.kept.decode("utf-8", errors="replace")
+    def text(self, root: Path | None = None) -> str:
+        """What was kept, without terminal colours and (given `root`) with paths relative to it."""
+        text = _ANSI.sub("", self.kept.decode("utf-8", errors="replace"))
+        if root is not None:
+            text = text.replace(str(root) + os.sep, "").replace(str(root), ".")
+        return text
 
 
 def _children(pid: int) -> list[int]:
@@ -122,6 +129,8 @@ class Server:
     """One gunicorn serving the submission on a socket of ours."""
 
     def __init__(self, root: Path, target: str, options: list[str], env: dict[str, str], own_home: bool = True) -> None:
+        self.root = root
+        self.ready = False
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.bind(("127.0.0.1", 0))
         listener.listen(64)
@@ -149,6 +158,7 @@ class Server:
                 connection.request("GET", ready_path, headers={"Host": "localhost", "Connection": "close"})
                 connection.getresponse().read()
                 connection.close()
+                self.ready = True
                 return
             except (OSError, http.client.HTTPException):
                 time.sleep(0.05)
@@ -157,9 +167,10 @@ class Server:
         code = self.process.poll()
         if code is not None:
             self.output.finish()
-        return {"running": code is None, "exit_code": code, "output": self.output.text(), "total": self.output.total}
+        return {"running": code is None, "ready": self.ready, "exit_code": code,
+                "output": self.output.text(self.root.resolve()), "total": self.output.total}
 
-    def stop(self, grace: float = 2.0) -> dict:
+    def stop(self, grace: float = 1.0) -> dict:
         if self.process.poll() is None:
             workers = _children(self.process.pid)
             self.process.send_signal(signal.SIGTERM)
@@ -225,6 +236,8 @@ class Serving:
             return self.boot(header), b""
         if op == "read_text":
             return self.read_text(header), b""
+        if op == "temp_dir":
+            return {"path": tempfile.gettempdir()}, b""
         index = header.get("server")
         server = self.servers[index] if isinstance(index, int) and 0 <= index < len(self.servers) else None
         if server is None:
@@ -266,7 +279,8 @@ class Serving:
             process.kill()
             process.wait()
             output.finish()
-            return {"ok": False, "reason": f"the app did not start within {timeout:g} s", "output": output.text()}
+            return {"ok": False, "reason": f"the app did not start within {timeout:g} s",
+                    "output": output.text(self.root.resolve())}
         result.finish()
         output.finish()
         try:
@@ -277,7 +291,7 @@ class Serving:
             reason = f"exit code {process.returncode}" if process.returncode >= 0 else \
                 f"killed by {signal.Signals(-process.returncode).name}"
             reply = {"ok": False, "reason": f"the app ended while starting ({reason})"}
-        reply["output"] = output.text()
+        reply["output"] = output.text(self.root.resolve())
         return reply
 
     def read_text(self, header: dict) -> dict:

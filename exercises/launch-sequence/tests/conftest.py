@@ -3,21 +3,20 @@
 Before gunicorn starts, the app is started once in a fresh process on the same database, as a
 release step would: its tables then exist before two workers start at the same moment.
 """
-import sys
-from pathlib import Path
-
 import pytest
 
-# The grader's plugin puts this folder on sys.path for the test modules, but only after pytest
-# has loaded this conftest.py: put it there now so that the shared helpers import here too.
-if str(Path(__file__).resolve().parent) not in sys.path:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from deploy_checks import TEMP, Gunicorn, production
 
-from deploy_checks import Gunicorn, production  # noqa: E402
+
+@pytest.fixture(scope="session", autouse=True)
+def sandbox_temp_dir(app):
+    """Database files go in the sandbox's own temporary folder, removed with the sandbox."""
+    TEMP["dir"] = app.temp_dir
+    return TEMP["dir"]
 
 
 @pytest.fixture(scope="session")
-def production_env():
+def production_env(sandbox_temp_dir):
     return production()
 
 

@@ -2,8 +2,9 @@
 
 Every check runs the app the way production does, inside the sandbox, with only the environment
 variables the test gives: in a fresh Python process (`app.boot`) or under gunicorn (`app.serve`),
-talking HTTP to it. Each server gets a database file of its own under /tmp (writable in every
-sandbox), so tests never see each other's launches unless they mean to.
+talking HTTP to it. Each server gets a database file of its own in the sandbox's temporary
+folder (`app.temp_dir`, removed with the sandbox), so tests never see each other's launches
+unless they mean to.
 """
 import json
 import re
@@ -22,8 +23,11 @@ def unique(prefix):
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
+TEMP = {"dir": "/tmp"}  # the sandbox's temporary folder: set once per session by conftest.py
+
+
 def database_url():
-    return f"sqlite:////tmp/launch-{uuid.uuid4().hex[:12]}.db"
+    return f"sqlite:///{TEMP['dir']}/launch-{uuid.uuid4().hex[:12]}.db"
 
 
 def production(**extra):
@@ -36,6 +40,8 @@ def show(data):
 
 
 def show_env(env):
+    # The temporary folder's real path means nothing to a student: call it what the app sees.
+    env = {k: v.replace(TEMP["dir"], "$TMPDIR") if TEMP["dir"] != "/tmp" else v for k, v in env.items()}
     shown = " ".join(f"{k}={v!r}" if v == "" else f"{k}={v}" for k, v in env.items())
     return shown or "no environment variables (beyond PATH and HOME)"
 
