@@ -36,19 +36,26 @@ def grade(exercise: Exercise, path: Path, sandbox: str = "process") -> Result:
     options: list[str] = []
     cleanup = None
     if sandbox == "docker":
-        options, cleanup = _docker_options(exercise)
+        options, cleanup = docker_options(exercise)
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         work = Path(tmp)
         warnings = private_copy(path, work / "submission")
         records_path = work / "records.jsonl"
         try:
-            returncode, output = _run_pytest(
-                exercise, loaded.path, work, records_path, [*options, "--grader-sandbox", sandbox], loaded.rubric.limits
-            )
+            arguments = pytest_arguments(exercise, work / "submission", records_path,
+                                         [*options, "--grader-sandbox", sandbox])
+            returncode, output = _run_pytest(arguments, work, loaded.rubric.limits)
         finally:
             if cleanup:
                 cleanup()  # even after Ctrl-C: no container of this run outlives it
         records = read_records(records_path)
+    return result_of_run(exercise, loaded, records, returncode, output, info=info, sandbox=sandbox,
+                         duration=time.monotonic() - started, warnings=warnings)
+
+
+def result_of_run(exercise: Exercise, loaded, records, returncode: int, output: str, *, info, sandbox: str,
+                  duration: float, warnings: list[str]) -> Result:
+    """Score one pytest run's records; GraderError when the exercise's own tests are broken."""
     if records.collect_errors:
         raise GraderError(f"{exercise.tests_dir}: the exercise tests failed to load: {records.collect_errors[0]}")
     if not records.collected:
@@ -63,12 +70,12 @@ def grade(exercise: Exercise, path: Path, sandbox: str = "process") -> Result:
             f"the test run ended early (exit code {returncode}): {len(missing)} test(s) had no result "
             "and count as failed; the app may have exited the process or hung"
         )
-    result = score(loaded, records, submission=info, sandbox=sandbox, duration=time.monotonic() - started, errors=errors)
+    result = score(loaded, records, submission=info, sandbox=sandbox, duration=duration, errors=errors)
     result.app_output, result.app_output_bytes = records.app_output, records.app_output_total
     return result
 
 
-def _docker_options(exercise: Exercise) -> tuple[list[str], object]:
+def docker_options(exercise: Exercise) -> tuple[list[str], object]:
     """Check the engine and the image before any test runs; label this run's containers."""
     from grader.sandbox.docker import remove_run_containers
     from grader.sandbox.image import docker_client, ensure_image
@@ -81,23 +88,43 @@ def _docker_options(exercise: Exercise) -> tuple[list[str], object]:
     return ["--grader-image", image, "--grader-run-id", run_id], lambda: remove_run_containers(client, run_id)
 
 
-def _run_pytest(exercise: Exercise, rubric: Path, work: Path, records: Path, options: list[str], limits) -> tuple[int, str]:
+def pytest_arguments(exercise: Exercise, submission: Path | str, records: Path, options: list[str]) -> list[str]:
+    """pytest's arguments for one grading: the grader's own ini, rootdir and plugin; nothing of the submission's."""
     tests = str(exercise.tests_dir)
-    command = [
-        sys.executable, "-I", "-m", "pytest", tests,
-        "-c", str(EXERCISE_INI), "--rootdir", tests, "--confcutdir", tests,
+    return [
+        tests, "-c", str(EXERCISE_INI), "--rootdir", tests, "--confcutdir", tests,
         "-p", "grader.plugin", "-p", "no:cacheprovider", "--import-mode=importlib",
         "-q", "--no-header",
-        "--grader-submission", str(work / "submission"),
+        "--grader-submission", str(submission),
         *options,
-        "--grader-rubric", str(rubric),
+        "--grader-rubric", str(exercise.rubric_path),
         "--grader-records", str(records),
     ]
-    (work / "home").mkdir()
+
+
+def clean_environment(work: Path) -> dict[str, str]:
+    """The environment pytest runs in: no tokens or CI secrets; HOME and TMPDIR in scratch space."""
     env = {k: v for k, v in os.environ.items() if k in KEEP_ENV}
     env.update(HOME=str(work / "home"), TMPDIR=str(work), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONHASHSEED="0")
-    # A backstop for a run the per-request deadlines could not stop (e.g. a hang inside C code).
-    backstop = limits.start_timeout + 60 * limits.request_timeout
+    return env
+
+
+def backstop(limits) -> float:
+    """Seconds a whole run may take: for a hang the per-request deadlines could not stop (in C code)."""
+    return limits.start_timeout + 60 * limits.request_timeout
+
+
+def output_tail(log: Path) -> str:
+    """The last OUTPUT_TAIL bytes of pytest's output, as text."""
+    with log.open("rb") as handle:
+        handle.seek(max(0, log.stat().st_size - OUTPUT_TAIL))
+        return handle.read().decode("utf-8", errors="replace")
+
+
+def _run_pytest(arguments: list[str], work: Path, limits) -> tuple[int, str]:
+    command = [sys.executable, "-I", "-m", "pytest", *arguments]
+    (work / "home").mkdir()
+    env = clean_environment(work)
     log = work / "pytest.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -105,13 +132,10 @@ def _run_pytest(exercise: Exercise, rubric: Path, work: Path, records: Path, opt
             start_new_session=True,
         )
         try:
-            returncode = _wait(process, backstop)
+            returncode = _wait(process, backstop(limits))
         finally:
             _kill_group(process)
-    with log.open("rb") as handle:
-        handle.seek(max(0, log.stat().st_size - OUTPUT_TAIL))
-        output = handle.read().decode("utf-8", errors="replace")
-    return returncode, output
+    return returncode, output_tail(log)
 
 
 class GradingCancelled(Exception):

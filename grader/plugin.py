@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from werkzeug.test import Client, TestResponse
 
+from grader import warm
 from grader.rubric import Limits, load_rubric
 from grader.sandbox import AppStartError, AppUnavailable, Connection, get_sandbox
 from grader.testing import AppHandle
@@ -149,11 +150,14 @@ def grader_connection(request: pytest.FixtureRequest):
     rubric_path = config.getoption("grader_rubric")
     rubric = load_rubric(Path(rubric_path)).rubric if rubric_path else None
     limits = rubric.limits if rubric else Limits()
-    sandbox = get_sandbox(config.getoption("grader_sandbox"), rubric.packages if rubric else [],
-                          config.getoption("grader_image"), config.getoption("grader_run_id"))
     recorder = config.pluginmanager.get_plugin("grader-outcomes")
     try:
-        connection: Connection = sandbox.start(Path(submission).resolve(), limits, rubric.config if rubric else None)
+        if warm.CURRENT is not None:  # a warm child of `grader run`: its sandbox was started ahead
+            connection = _start_warm(warm.CURRENT)
+        else:
+            sandbox = get_sandbox(config.getoption("grader_sandbox"), rubric.packages if rubric else [],
+                                  config.getoption("grader_image"), config.getoption("grader_run_id"))
+            connection = sandbox.start(Path(submission).resolve(), limits, rubric.config if rubric else None)
     except AppStartError as exc:
         if recorder is not None:
             recorder.write({"type": "app_error", "message": exc.message})
@@ -166,6 +170,15 @@ def grader_connection(request: pytest.FixtureRequest):
             text, total = connection.app_output()
             recorder.write({"type": "app_output", "text": text, "total": total})
         connection.close()
+
+
+def _start_warm(start: warm.WarmStart) -> Connection:
+    """Wait for this child's submission, then start it in the sandbox prepared for it."""
+    submission = start.take_submission().resolve()
+    if start.prepared is None:
+        raise AppStartError(start.prepare_error or "the sandbox could not be prepared")
+    prepared, start.prepared = start.prepared, None  # single use: started once, closed by the fixture
+    return prepared.start(submission)
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from grader.errors import GraderError
 from grader.exercise import Exercise
-from grader.grade import CANCEL, GradingCancelled, grade
+from grader.grade import CANCEL, GradingCancelled
+from grader.pool import WarmPool
 from grader.result import LateInfo, Result, StudentResult, SubmissionInfo
 from grader.rubric import LatePolicy
 from grader.sources import Submission
@@ -122,8 +123,11 @@ def run_class(
             else:
                 todo.append(submission)
 
+        # Warm, single-use graders (grader/warm.py): pytest and each next sandbox started ahead.
+        pool = WarmPool(exercise, options.sandbox, options.jobs) if todo else None
+
         def grade_one(submission: Submission) -> StudentResult:
-            result = grade(exercise, submission.path, options.sandbox)
+            result = pool.grade(submission.path)
             # The grader's scratch path means nothing to a reader: name the student's repository.
             result.submission = SubmissionInfo(path=submission.extra.get("repo") or submission.student,
                                                commit=submission.commit)
@@ -131,7 +135,11 @@ def run_class(
             store.save(exercise.slug, version, source_key(submission), entry)
             return entry
 
-        report.interrupted = _grade_all(todo, grade_one, options.jobs, entries, on_done)
+        try:
+            report.interrupted = _grade_all(todo, grade_one, options.jobs, entries, on_done)
+        finally:
+            if pool is not None:
+                pool.close()
         report.graded = sum(1 for s in todo if s.student in entries)
     order = [s.student for s in submissions]
     report.entries = [entries[name] for name in order if name in entries]

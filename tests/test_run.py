@@ -34,6 +34,14 @@ def gradebook(out: Path) -> dict[str, dict[str, str]]:
         return {row["student"]: row for row in csv.DictReader(handle)}
 
 
+def saved_rows(out: Path) -> int:
+    """How many results the store holds so far (0 while it is still being created)."""
+    try:
+        return len(rows_in_db(out)) if (out / "grader.db").exists() else 0
+    except sqlite3.OperationalError:  # the file exists, its table not yet
+        return 0
+
+
 def rows_in_db(out: Path) -> list[tuple[str, str]]:
     with sqlite3.connect(out / "grader.db") as db:
         return db.execute("SELECT student, status FROM results ORDER BY id").fetchall()
@@ -276,7 +284,7 @@ def test_ctrl_c_stops_the_run_cleanly_and_keeps_finished_results(tmp_path):
                "--sandbox", "process", "-j", "2"]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not ((out / "grader.db").exists() and len(rows_in_db(out)) >= 1):
+    while time.monotonic() < deadline and not saved_rows(out):
         time.sleep(0.1)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)

@@ -107,14 +107,30 @@ class Connection(abc.ABC):
         """Stop the app and clean up; safe to call twice."""
 
 
+class Prepared(abc.ABC):
+    """A sandbox made ready before its submission is known (agent started, imports done). Single use."""
+
+    @abc.abstractmethod
+    def start(self, submission: Path) -> Connection:
+        """Put the submission's files in and start its app; AppStartError if it can't start."""
+
+    @abc.abstractmethod
+    def discard(self) -> None:
+        """Destroy the sandbox unused."""
+
+
 class Sandbox(abc.ABC):
     """Starts submissions. Subclasses differ only in how far the app is kept from the tests."""
 
     name: ClassVar[str]
 
     @abc.abstractmethod
-    def start(self, submission: Path, limits: Limits, config: dict | None = None) -> Connection:
-        """Start the app in `submission` (a private copy); raise AppStartError if it can't start.
+    def prepare(self, limits: Limits, config: dict | None = None) -> Prepared:
+        """A fresh sandbox for one submission, started as far as it can be without its files.
 
-        The app gets TEST_CONFIG, then `config` (the rubric's) on top.
+        The app will get TEST_CONFIG, then `config` (the rubric's) on top.
         """
+
+    def start(self, submission: Path, limits: Limits, config: dict | None = None) -> Connection:
+        """Start the app in `submission` (a private copy); raise AppStartError if it can't start."""
+        return self.prepare(limits, config).start(submission)

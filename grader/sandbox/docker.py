@@ -16,7 +16,7 @@ import docker.errors
 from docker.types import Mount, Ulimit
 
 from grader.rubric import Limits
-from grader.sandbox.base import AppStartError, Connection, Sandbox
+from grader.sandbox.base import AppStartError, Connection, Prepared, Sandbox
 from grader.sandbox.process import preload_modules
 from grader.sandbox.remote import AgentConnection, OutputBuffer, Transport, close_quietly
 
@@ -109,17 +109,35 @@ class DockerSandbox(Sandbox):
                 raise AppStartError("no Docker engine answers (is the daemon running?)")
         return self._client
 
-    def start(self, submission: Path, limits: Limits, config: dict | None = None) -> Connection:
+    def prepare(self, limits: Limits, config: dict | None = None) -> Prepared:
         container = self.client.containers.create(**container_options(self.image, limits, self.packages, self.run_id))
         try:
-            if not container.put_archive("/app", submission_tar(submission)):
-                raise AppStartError("could not copy the submission into the container")
             connection = _ContainerConnection(container, limits, config)
-            connection.start()
+            connection.launch()  # the container runs the agent, which imports Flask and waits
         except BaseException:
             container.remove(force=True, v=True)
             raise
-        return connection
+        return _PreparedContainer(connection)
+
+
+class _PreparedContainer(Prepared):
+    """A running container whose agent waits; the submission is copied into its /app volume at start."""
+
+    def __init__(self, connection: _ContainerConnection) -> None:
+        self.connection = connection
+
+    def start(self, submission: Path) -> Connection:
+        try:
+            if not self.connection.container.put_archive("/app", submission_tar(submission)):
+                raise AppStartError("could not copy the submission into the container")
+            self.connection.start()
+        except BaseException:
+            self.connection.close()
+            raise
+        return self.connection
+
+    def discard(self) -> None:
+        self.connection.close()
 
 
 class _ContainerConnection(AgentConnection):

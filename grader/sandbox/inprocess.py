@@ -18,7 +18,9 @@ from grader.sandbox.agent import MAX_APPS, MAX_TEMPLATES, describe_routes, read_
 from grader.sandbox.protocol import MAX_BODY
 from grader.sandbox.remote import sql_what
 from grader.sandbox.serving import Serving
-from grader.sandbox.base import AppStartError, AppUnavailable, Connection, RenderedTemplate, Route, Sandbox, app_config
+from grader.sandbox.base import (
+    AppStartError, AppUnavailable, Connection, Prepared, RenderedTemplate, Route, Sandbox, app_config,
+)
 
 
 class _Deadline(BaseException):
@@ -48,8 +50,19 @@ def deadline(seconds: float) -> Iterator[None]:
 class InProcessSandbox(Sandbox):
     name = "inprocess"
 
-    def start(self, submission: Path, limits: Limits, config: dict | None = None) -> Connection:
-        config = app_config(config)
+    def prepare(self, limits: Limits, config: dict | None = None) -> Prepared:
+        return _PreparedInProcess(limits, config)
+
+
+class _PreparedInProcess(Prepared):
+    """Nothing to start ahead: the app is imported into this process at start."""
+
+    def __init__(self, limits: Limits, config: dict | None) -> None:
+        self.limits = limits
+        self.config = config
+
+    def start(self, submission: Path) -> Connection:
+        limits, config = self.limits, app_config(self.config)
         try:
             with deadline(limits.start_timeout):
                 app = load_app(submission, config)
@@ -58,6 +71,9 @@ class InProcessSandbox(Sandbox):
         except _Deadline:
             raise AppStartError(f"the app did not start within {limits.start_timeout:g} s") from None
         return InProcessConnection(app, submission, limits, config)
+
+    def discard(self) -> None:
+        pass
 
 
 class InProcessConnection(Connection):

@@ -19,7 +19,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from grader.rubric import Limits
-from grader.sandbox.base import Connection, Sandbox
+from grader.sandbox.base import Connection, Prepared, Sandbox
 from grader.sandbox.remote import AgentConnection, OutputBuffer, Transport, close_quietly
 
 HERE = Path(__file__).resolve().parent
@@ -69,26 +69,27 @@ class ProcessSandbox(Sandbox):
         self.packages = packages or []
         self.jail = (os.geteuid() == 0) if jail is None else jail
 
-    def start(self, submission: Path, limits: Limits, config: dict | None = None) -> Connection:
+    def prepare(self, limits: Limits, config: dict | None = None) -> Prepared:
         box = Path(tempfile.mkdtemp(prefix="grader-box-"))
         try:
-            connection = _BoxConnection(box, self._prepare(box, submission, limits), limits, config)
-            connection.start()
+            launcher, uid = self._launcher(box, limits)
+            connection = _BoxConnection(box, launcher, limits, config)
+            connection.launch()
         except BaseException:
             shutil.rmtree(box, ignore_errors=True)
             raise
-        return connection
+        return _PreparedBox(connection, uid)
 
-    def _prepare(self, box: Path, submission: Path, limits: Limits):
+    def _launcher(self, box: Path, limits: Limits):
+        """How to start this box's agent, and the uid it runs as (None: ours)."""
         app = box / "app"
-        shutil.copytree(submission, app, symlinks=True, ignore=_special_files)
+        app.mkdir(mode=0o700)
         agent = bundle_into(box / "agent")
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "GRADER_PRELOAD": preload_modules(self.packages)}
         python = [sys.executable, "-I", "-u", "-B"]
         if self.jail:
             uid = random.randrange(200_000, 300_000)  # a uid of its own: NPROC counts per uid
-            for path in (app, *app.rglob("*")):
-                os.lchown(path, uid, uid)
+            os.lchown(app, uid, uid)
             (box / "root").mkdir()
             env.update(HOME="/tmp", TMPDIR="/tmp")
             config = {
@@ -104,10 +105,36 @@ class ProcessSandbox(Sandbox):
             env.update(HOME=str(box / "home"), TMPDIR=str(box / "tmp"))
             config = {"argv": [*python, str(agent)], "env": env, "rlimits": resource_limits(limits, jailed=False)}
             cwd = app
+            uid = None
         # The jail signs its own error lines with a secret, so an app cannot forge them.
         config["token"] = secrets.token_hex(8)
         command = [sys.executable, "-I", str(JAIL), json.dumps(config)]
-        return lambda output: ProcessTransport(command, cwd, output, config["token"])
+        return (lambda output: ProcessTransport(command, cwd, output, config["token"])), uid
+
+
+class _PreparedBox(Prepared):
+    """A box whose agent runs (jailed, as root) and waits; the files come in at start."""
+
+    def __init__(self, connection: _BoxConnection, uid: int | None) -> None:
+        self.connection = connection
+        self.uid = uid
+
+    def start(self, submission: Path) -> Connection:
+        app = self.connection.box / "app"
+        try:
+            # The jail's /app is a bind of this folder: files copied in now appear there.
+            shutil.copytree(submission, app, symlinks=True, ignore=_special_files, dirs_exist_ok=True)
+            if self.uid is not None:
+                for path in (app, *app.rglob("*")):
+                    os.lchown(path, self.uid, self.uid)
+            self.connection.start()
+        except BaseException:
+            self.connection.close()
+            raise
+        return self.connection
+
+    def discard(self) -> None:
+        self.connection.close()
 
 
 def _special_files(folder: str, names: list[str]) -> list[str]:

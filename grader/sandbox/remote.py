@@ -102,10 +102,15 @@ class AgentConnection(Connection):
 
     # -- life cycle ---------------------------------------------------------------------------
 
+    def launch(self) -> None:
+        """Start the agent without the app: it does its imports and waits (a warm sandbox)."""
+        if self._transport is None:
+            self._transport = self._launch(self.output)
+
     def start(self) -> None:
-        """Launch the agent and start the app; AppStartError with the reason if it can't."""
+        """Launch the agent (unless launched) and start the app; AppStartError with the reason if it can't."""
         limit = self.limits.start_timeout
-        self._transport = self._launch(self.output)
+        self.launch()
         try:
             reply, _ = self._call({"op": "start", "config": self._config}, b"", limit)
         except TimeoutError:

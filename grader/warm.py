@@ -1,0 +1,342 @@
+"""Warm, single-use graders: a fork server keeps pytest imported and each next sandbox started ahead.
+
+`grader run` starts one fork server (`python -I -m grader.warm SPEC_JSON`). It imports pytest,
+the grader's plugin, Flask and BeautifulSoup once, then keeps `spare` *warm children* ready. A
+warm child is a fresh fork of the server that has made its scratch folder, prepared its own
+sandbox (the agent started and its imports done; for Docker, the container running) and
+collected the exercise's tests; it waits, inside the `grader_connection` fixture, for one
+submission. It grades exactly that one and exits, and its sandbox is destroyed with it. Every
+child is forked from the same clean server, never from another child, so nothing passes from
+one submission to the next.
+
+Protocol, one JSON document per line on the server's stdin and stdout:
+
+    → {"op": "grade", "id": N, "submission": PATH}
+    ← {"id": N, "returncode": CODE, "work": DIR}    DIR holds records.jsonl and pytest.log
+    → {"op": "cancel", "id": N}                     its answer carries "cancelled": true
+    → {"op": "quit"} or end of input                every child killed, their folders removed
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import json
+import math
+import os
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+RECORDS, LOG = "records.jsonl", "pytest.log"
+CHILD_FAILED = 70  # a warm child that could not run pytest at all (our bug): see its pytest.log
+_PR_SET_PDEATHSIG = 1
+
+
+class WarmStart:
+    """What a warm child knows while pytest runs: its prepared sandbox and where its job comes from."""
+
+    def __init__(self, job_fd: int, prepared, prepare_error: str | None) -> None:
+        self._job_fd = job_fd
+        self.prepared = prepared
+        self.prepare_error = prepare_error
+        self.submission: Path | None = None
+
+    def take_submission(self) -> Path:
+        """Block until the server hands this child its submission (once); the path of its files."""
+        if self.submission is None:
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = os.read(self._job_fd, 65536)
+                if not chunk:  # the server is gone: nothing to grade, nobody to tell
+                    os._exit(1)
+                data += chunk
+            self.submission = Path(json.loads(data)["submission"])
+        return self.submission
+
+    def finish(self) -> None:
+        """After pytest: a child whose tests never asked for the app still belongs to one job."""
+        self.take_submission()
+        if self.prepared is not None:
+            self.prepared.discard()
+            self.prepared = None
+
+
+CURRENT: WarmStart | None = None  # set in a warm child only; the plugin's fixture looks here
+
+
+@dataclass
+class Spec:
+    """How the server's children grade: which exercise, in which sandbox, how many kept ready."""
+
+    slug: str
+    root: str
+    rubric: str
+    sandbox: str
+    image: str | None
+    run_id: str | None
+    spare: int
+    backstop: float
+    scratch: str
+
+    @classmethod
+    def parse(cls, text: str) -> Spec:
+        return cls(**json.loads(text))
+
+    def dump(self) -> str:
+        return json.dumps(self.__dict__)
+
+
+@dataclass
+class _Child:
+    pid: int
+    work: Path
+    job_fd: int
+    job: int | None = None
+    deadline: float = math.inf
+    cancelled: bool = False
+
+
+def warm_imports(sandbox: str, packages: list[str]) -> None:
+    """Import once in the server what every child needs: pytest and its plugins, the grader's plugin."""
+    import _pytest.config
+
+    for name in _pytest.config.default_plugins:
+        try:
+            importlib.import_module(f"_pytest.{name}")
+        except ImportError:
+            pass
+    import bs4  # noqa: F401
+    import werkzeug.test  # noqa: F401
+
+    import grader.plugin  # noqa: F401
+    import grader.testing  # noqa: F401
+
+    if sandbox == "inprocess":  # the app is imported into the child itself: warm its packages too
+        from grader.sandbox.process import preload_modules
+
+        for name in preload_modules(packages).split(","):
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - a package that fails to import is the app's problem
+                pass
+    elif sandbox == "docker":
+        import grader.sandbox.docker  # noqa: F401
+
+
+class ForkServer:
+    """Keeps `spare` warm children ready and hands each job to one of them."""
+
+    def __init__(self, spec: Spec, channel_in: int, channel_out: int) -> None:
+        self.spec = spec
+        self.channel_in = channel_in
+        self.channel_out = channel_out
+        self.spares: list[_Child] = []
+        self.busy: dict[int, _Child] = {}
+        self.queue: list[dict] = []
+        self._buffer = b""
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_write, False)
+        os.set_blocking(self._wake_read, False)
+
+    def serve(self) -> None:
+        signal.set_wakeup_fd(self._wake_write)
+        signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select; children are reaped below
+        try:
+            while True:
+                self._reap()
+                self._dispatch()
+                while len(self.spares) < self.spec.spare:
+                    self.spares.append(self._fork())
+                self._expire()
+                nearest = min((c.deadline for c in self.busy.values()), default=math.inf)
+                timeout = max(0.0, min(1.0, nearest - time.monotonic()))
+                readable, _, _ = select.select([self.channel_in, self._wake_read], [], [], timeout)
+                if self._wake_read in readable:
+                    try:
+                        os.read(self._wake_read, 4096)
+                    except BlockingIOError:
+                        pass
+                if self.channel_in in readable and not self._read_commands():
+                    return
+        finally:
+            self._stop_all()
+
+    # -- commands from the grader ------------------------------------------------------------
+
+    def _read_commands(self) -> bool:
+        """Handle whole lines from the grader; False on quit or end of input."""
+        chunk = os.read(self.channel_in, 65536)
+        if not chunk:
+            return False
+        self._buffer += chunk
+        while b"\n" in self._buffer:
+            line, self._buffer = self._buffer.split(b"\n", 1)
+            command = json.loads(line)
+            if command.get("op") == "quit":
+                return False
+            if command.get("op") == "grade":
+                self.queue.append(command)
+            elif command.get("op") == "cancel":
+                self._cancel(command.get("id"))
+        return True
+
+    def _dispatch(self) -> None:
+        while self.queue:
+            if not self.spares:
+                self.spares.append(self._fork())
+            child, command = self.spares.pop(0), self.queue.pop(0)
+            child.job, child.deadline = command["id"], time.monotonic() + self.spec.backstop
+            self.busy[child.pid] = child
+            os.write(child.job_fd, json.dumps({"submission": command["submission"]}).encode() + b"\n")
+
+    def _cancel(self, job) -> None:
+        for child in self.busy.values():
+            if child.job == job:
+                child.cancelled = True
+                _kill_group(child.pid)
+        self.queue = [c for c in self.queue if c.get("id") != job]
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for child in self.busy.values():
+            if child.deadline <= now:
+                child.deadline = math.inf
+                _kill_group(child.pid)
+
+    # -- children ----------------------------------------------------------------------------
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            code = os.waitstatus_to_exitcode(status)
+            child = self.busy.pop(pid, None)
+            if child is not None:
+                os.close(child.job_fd)
+                answer = {"id": child.job, "returncode": code, "work": str(child.work)}
+                if child.cancelled:
+                    answer["cancelled"] = True
+                os.write(self.channel_out, json.dumps(answer).encode() + b"\n")
+                continue
+            spare = next((c for c in self.spares if c.pid == pid), None)
+            if spare is not None:  # died before its job (a broken sandbox): forget it, make another
+                self.spares.remove(spare)
+                os.close(spare.job_fd)
+                shutil.rmtree(spare.work, ignore_errors=True)
+
+    def _fork(self) -> _Child:
+        work = Path(tempfile.mkdtemp(prefix="warm-", dir=self.spec.scratch))
+        job_read, job_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            code = CHILD_FAILED
+            try:
+                os.close(job_write)
+                for fd in (self.channel_in, self.channel_out, self._wake_read, self._wake_write,
+                           *(c.job_fd for c in [*self.spares, *self.busy.values()])):
+                    os.close(fd)
+                code = _child(self.spec, work, job_read)
+            except BaseException:  # noqa: BLE001 - a child must never return into the server's loop
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        os.close(job_read)
+        return _Child(pid, work, job_write)
+
+    def _stop_all(self) -> None:
+        for child in [*self.spares, *self.busy.values()]:
+            _kill_group(child.pid)
+        for child in [*self.spares, *self.busy.values()]:
+            try:
+                os.waitpid(child.pid, 0)
+            except ChildProcessError:
+                pass
+            shutil.rmtree(child.work, ignore_errors=True)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _child(spec: Spec, work: Path, job_fd: int) -> int:
+    """A warm child: own session and scratch folder, its sandbox prepared, pytest run once."""
+    global CURRENT
+    os.setsid()
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    try:  # die with the server, whatever kills it
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    log = os.open(work / LOG, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(null)
+    os.close(log)
+    (work / "home").mkdir()
+    os.chdir(work)
+
+    from grader.exercise import Exercise
+    from grader.grade import clean_environment, pytest_arguments
+    from grader.rubric import load_rubric
+    from grader.sandbox import get_sandbox
+
+    os.environ.clear()
+    os.environ.update(clean_environment(work))
+    tempfile.tempdir = str(work)
+    rubric = load_rubric(Path(spec.rubric)).rubric
+    prepared, error = None, None
+    try:
+        sandbox = get_sandbox(spec.sandbox, rubric.packages, spec.image, spec.run_id)
+        prepared = sandbox.prepare(rubric.limits, rubric.config)
+    except Exception as exc:  # noqa: BLE001 - reported to the test run as "the app could not start"
+        error = getattr(exc, "message", None) or f"the sandbox could not be prepared: {type(exc).__name__}: {exc}"
+    CURRENT = WarmStart(job_fd, prepared, error)
+    exercise = Exercise(spec.slug, Path(spec.root), Path(spec.rubric))
+    options = ["--grader-sandbox", spec.sandbox]
+    if spec.image:
+        options += ["--grader-image", spec.image, "--grader-run-id", spec.run_id or ""]
+    import pytest
+
+    code = pytest.main(pytest_arguments(exercise, "(warm)", work / RECORDS, options))
+    CURRENT.finish()
+    return int(code)
+
+
+def main() -> None:
+    spec = Spec.parse(sys.argv[1])
+    # Keep the protocol's pipes to ourselves; stray prints go to stderr (the server's log).
+    channel_in, channel_out = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    from grader.rubric import load_rubric
+
+    warm_imports(spec.sandbox, list(load_rubric(Path(spec.rubric)).rubric.packages))
+    ForkServer(spec, channel_in, channel_out).serve()
+
+
+if __name__ == "__main__":
+    # Run as the module `grader.warm`, not `__main__`: the plugin finds CURRENT in grader.warm.
+    from grader.warm import main as module_main
+
+    module_main()
