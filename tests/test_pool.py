@@ -31,7 +31,22 @@ def test_nothing_left_by_others(client):
     assert checked == {{key: ([] if key in ("tmp", "home", "parent") else None) for key in {keys!r}}}, f"saw {{seen}}"
 '''
 # In-process, the app shares the test process's file system: only its process state is fresh.
-CHECKED = {"process": ["tmp", "home", "env", "module", "parent"], "inprocess": ["tmp", "home", "env", "module"]}
+CHECKED = {"process": ["tmp", "home", "env", "module", "parent"], "docker": ["tmp", "home", "env", "module", "parent"],
+           "inprocess": ["tmp", "home", "env", "module"]}
+SANDBOXES = ["process", "inprocess", pytest.param("docker", marks=pytest.mark.docker)]
+
+
+def needs_image(exercise: Exercise, sandbox: str) -> None:
+    """For docker: build the exercise's image (a no-op when it exists), or skip without an engine."""
+    if sandbox != "docker":
+        return
+    from grader.sandbox.image import build_image, docker_client
+
+    if docker_client() is None:
+        if os.environ.get("GRADER_REQUIRE_DOCKER") == "1":
+            pytest.fail("GRADER_REQUIRE_DOCKER=1 but no Docker Engine answers")
+        pytest.skip("no Docker Engine answers")
+    build_image(exercise)
 
 LEAK_RUBRIC = """\
 exercise: leak
@@ -112,8 +127,9 @@ def trusted_processes_under(path: Path) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("sandbox", ["process", "inprocess"])
+@pytest.mark.parametrize("sandbox", SANDBOXES)
 def test_pool_gives_the_verdicts_grade_gives(sandbox):
+    needs_image(HELLO, sandbox)
     folders = [HELLO.solution_dir, HELLO.starter_dir, HELLO.mutants_dir / "unescaped-greeting", HELLO.mutants_dir / "default-404"]
     with WarmPool(HELLO, sandbox, jobs=2) as pool, ThreadPoolExecutor(2) as threads:
         pooled = list(threads.map(pool.grade, folders))
@@ -125,10 +141,12 @@ def test_pool_gives_the_verdicts_grade_gives(sandbox):
         assert result.sandbox == sandbox and result.errors == alone.errors
 
 
-@pytest.mark.parametrize("sandbox", ["process", "inprocess"])
+@pytest.mark.parametrize("sandbox", SANDBOXES)
 def test_no_submission_sees_anything_of_the_one_before(sandbox, tmp_path: Path):
     folders = [app_folder(tmp_path / f"student{i}", LEAKY_APP) for i in range(4)]
-    with WarmPool(leak_exercise(tmp_path, CHECKED[sandbox]), sandbox, jobs=1) as pool:  # one after another, through one server
+    exercise = leak_exercise(tmp_path, CHECKED[sandbox])
+    needs_image(exercise, sandbox)
+    with WarmPool(exercise, sandbox, jobs=1) as pool:  # one after another, through one server
         results = [pool.grade(folder) for folder in folders]
     for result in results:
         messages = [t.message for c in result.criteria for t in c.tests]
@@ -199,3 +217,20 @@ def test_a_server_that_dies_is_one_clear_error(tmp_path: Path):
         threading.Timer(1.0, lambda: os.killpg(pool._server.pid, signal.SIGKILL)).start()
         with pytest.raises(GraderError, match="the grading server stopped"):
             pool.grade(folder)
+
+
+@pytest.mark.docker
+def test_docker_pool_removes_every_container_it_made():
+    needs_image(HELLO, "docker")
+    from grader.sandbox.docker import RUN_LABEL
+    from grader.sandbox.image import docker_client
+
+    engine = docker_client()
+    with WarmPool(HELLO, "docker", jobs=2) as pool:
+        assert pool.grade(HELLO.solution_dir).score == 100
+        label = {"label": f"{RUN_LABEL}={pool.run_id}"}
+        deadline = time.monotonic() + 30
+        while len(engine.containers.list(filters=label)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(engine.containers.list(filters=label)) >= 2  # spares: running before their submission
+    assert engine.containers.list(all=True, filters=label) == []
