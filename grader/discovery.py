@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import os
 import sys
 import traceback
@@ -52,6 +53,18 @@ def load_app(root: Path, test_config: dict) -> Flask:
     except Exception as exc:  # noqa: BLE001 - a broken Config subclass is the student's
         raise DiscoveryError(describe_exception(exc, root, "configuring the app")) from None
     return app
+
+
+def safe_config(app: Flask) -> dict:
+    """The app's config values that survive a JSON round trip unchanged (what tests may read)."""
+    out = {}
+    for key, value in app.config.items():
+        try:
+            if json.loads(json.dumps(value)) == value:
+                out[key] = value
+        except (TypeError, ValueError):
+            continue
+    return out
 
 
 def factory_of(root: Path):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.rubric import Limits
-from grader.sandbox import AppStartError, AppUnavailable, get_sandbox
+from grader.sandbox import AppUnavailable, get_sandbox
 from grader.testing import AppHandle
 
 LIMITS = Limits(request_timeout=2, start_timeout=5)

@@ -8,7 +8,6 @@ untrusted. Run as `python -I -u agent.py` with the protocol on stdin/stdout.
 from __future__ import annotations
 
 import io
-import json
 import os
 import sqlite3
 import sys
@@ -42,16 +41,7 @@ def describe_routes(app) -> list[dict]:
     ]
 
 
-def safe_config(app) -> dict:
-    """The app's config values that survive a JSON round trip unchanged."""
-    out = {}
-    for key, value in app.config.items():
-        try:
-            if json.loads(json.dumps(value)) == value:
-                out[key] = value
-        except (TypeError, ValueError):
-            continue
-    return out
+safe_config = discovery.safe_config
 
 
 def sqlite_path(app) -> Path | None:

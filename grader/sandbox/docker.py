@@ -16,9 +16,9 @@ import docker.errors
 from docker.types import Mount, Ulimit
 
 from grader.rubric import Limits
-from grader.sandbox.base import AppStartError, Connection, Prepared, Sandbox
+from grader.sandbox.base import AppStartError, Prepared, Sandbox
 from grader.sandbox.process import preload_modules
-from grader.sandbox.remote import AgentConnection, OutputBuffer, Transport, close_quietly
+from grader.sandbox.remote import AgentConnection, OutputBuffer, PreparedAgent, Transport, close_quietly
 
 UID = 10001
 RUN_LABEL = "org.flask-grader.run"  # every container of one grading run carries its id
@@ -120,24 +120,12 @@ class DockerSandbox(Sandbox):
         return _PreparedContainer(connection)
 
 
-class _PreparedContainer(Prepared):
+class _PreparedContainer(PreparedAgent):
     """A running container whose agent waits; the submission is copied into its /app volume at start."""
 
-    def __init__(self, connection: _ContainerConnection) -> None:
-        self.connection = connection
-
-    def start(self, submission: Path) -> Connection:
-        try:
-            if not self.connection.container.put_archive("/app", submission_tar(submission)):
-                raise AppStartError("could not copy the submission into the container")
-            self.connection.start()
-        except BaseException:
-            self.connection.close()
-            raise
-        return self.connection
-
-    def discard(self) -> None:
-        self.connection.close()
+    def put_files(self, submission: Path) -> None:
+        if not self.connection.container.put_archive("/app", submission_tar(submission)):
+            raise AppStartError("could not copy the submission into the container")
 
 
 class _ContainerConnection(AgentConnection):

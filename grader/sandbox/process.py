@@ -19,8 +19,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from grader.rubric import Limits
-from grader.sandbox.base import Connection, Prepared, Sandbox
-from grader.sandbox.remote import AgentConnection, OutputBuffer, Transport, close_quietly
+from grader.sandbox.base import Prepared, Sandbox
+from grader.sandbox.remote import AgentConnection, OutputBuffer, PreparedAgent, Transport, close_quietly
 
 HERE = Path(__file__).resolve().parent
 # The agent bundle, copied flat into the sandbox (and into every exercise image) as /opt/grader/agent/.
@@ -112,29 +112,20 @@ class ProcessSandbox(Sandbox):
         return (lambda output: ProcessTransport(command, cwd, output, config["token"])), uid
 
 
-class _PreparedBox(Prepared):
+class _PreparedBox(PreparedAgent):
     """A box whose agent runs (jailed, as root) and waits; the files come in at start."""
 
     def __init__(self, connection: _BoxConnection, uid: int | None) -> None:
-        self.connection = connection
+        super().__init__(connection)
         self.uid = uid
 
-    def start(self, submission: Path) -> Connection:
+    def put_files(self, submission: Path) -> None:
         app = self.connection.box / "app"
-        try:
-            # The jail's /app is a bind of this folder: files copied in now appear there.
-            shutil.copytree(submission, app, symlinks=True, ignore=_special_files, dirs_exist_ok=True)
-            if self.uid is not None:
-                for path in (app, *app.rglob("*")):
-                    os.lchown(path, self.uid, self.uid)
-            self.connection.start()
-        except BaseException:
-            self.connection.close()
-            raise
-        return self.connection
-
-    def discard(self) -> None:
-        self.connection.close()
+        # The jail's /app is a bind of this folder: files copied in now appear there.
+        shutil.copytree(submission, app, symlinks=True, ignore=_special_files, dirs_exist_ok=True)
+        if self.uid is not None:
+            for path in (app, *app.rglob("*")):
+                os.lchown(path, self.uid, self.uid)
 
 
 def _special_files(folder: str, names: list[str]) -> list[str]:

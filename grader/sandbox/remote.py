@@ -11,9 +11,10 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from grader.rubric import Limits
-from grader.sandbox.base import AppStartError, AppUnavailable, Connection, RenderedTemplate, Route, app_config
+from grader.sandbox.base import AppStartError, AppUnavailable, Connection, Prepared, RenderedTemplate, Route, app_config
 from grader.sandbox.protocol import MAX_BODY, FrameBuffer, ProtocolError, encode
 
 OUTPUT_LIMIT = 64 * 1024
@@ -267,6 +268,29 @@ class AgentConnection(Connection):
 
     def app_output(self) -> tuple[str, int]:
         return self.output.text(), self.output.total
+
+
+class PreparedAgent(Prepared):
+    """A sandbox whose agent runs and waits: `put_files` brings the submission in, then the app starts."""
+
+    def __init__(self, connection: AgentConnection) -> None:
+        self.connection = connection
+
+    @abc.abstractmethod
+    def put_files(self, submission: Path) -> None:
+        """Copy the submission to where the agent will import it from."""
+
+    def start(self, submission: Path) -> Connection:
+        try:
+            self.put_files(submission)
+            self.connection.start()
+        except BaseException:
+            self.connection.close()
+            raise
+        return self.connection
+
+    def discard(self) -> None:
+        self.connection.close()
 
 
 class _CreatedApp(Connection):

@@ -57,14 +57,7 @@ try:
 except discovery.DiscoveryError as exc:
     result = {"ok": False, "reason": exc.message}
 else:
-    config = {}
-    for key, value in app.config.items():
-        try:
-            if json.loads(json.dumps(value)) == value:
-                config[key] = value
-        except (TypeError, ValueError):
-            pass
-    result = {"ok": True, "config": config, "debug": bool(app.debug)}
+    result = {"ok": True, "config": discovery.safe_config(app), "debug": bool(app.debug)}
 sys.stdout.flush()
 sys.stderr.flush()
 out.write(json.dumps(result))
