@@ -53,6 +53,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(OutcomeRecorder(Path(records)), "grader-outcomes")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    # A warm child has collected its tests ahead; it waits for its submission here, before the
+    # first test starts, so that the wait counts in no test's duration.
+    if warm.CURRENT is not None and not session.config.option.collectonly:
+        warm.CURRENT.take_submission()
+
+
 class OutcomeRecorder:
     """Writes the records the trusted side scores from: what was collected, how each test ended."""
 
