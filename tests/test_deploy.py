@@ -167,6 +167,9 @@ def test_stop_ends_the_master_and_its_workers(start):
     marker = f"marker-{uuid.uuid4().hex}"
     app = start()
     server = app.serve(options=("--workers", "2", "--name", marker))
+    deadline = time.monotonic() + 15  # ready once one worker answers; the other may still be booting
+    while len(processes_with(marker)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert server.running and len(processes_with(marker)) == 3, processes_with(marker)  # master + 2 workers
     server.stop()
     assert not wait_until_gone(marker)
@@ -179,7 +182,10 @@ def test_closing_the_sandbox_ends_every_server(sandbox, start):
     app = start()
     app.serve(options=("--name", marker))
     app.serve(options=("--name", marker))
-    assert len(processes_with(marker)) == 4
+    deadline = time.monotonic() + 15
+    while len(processes_with(marker)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(processes_with(marker)) == 4  # two masters, one worker each
     app._connection.close()
     assert not wait_until_gone(marker)
 
@@ -205,6 +211,9 @@ def test_the_submissions_gunicorn_conf_applies_but_not_its_bind(start):
     with app.serve() as server:
         assert server.running, tail(server.output)
         assert server.client().get("/echo/conf").status_code == 201
+        deadline = time.monotonic() + 15  # the conf's 3 workers boot one after another
+        while server.refresh().output.count("Booting worker") < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
     assert server.output.count("Booting worker") == 3
 
 
