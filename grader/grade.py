@@ -10,6 +10,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import GraderError
@@ -33,10 +35,8 @@ def grade(exercise: Exercise, path: Path, sandbox: str = "process") -> Result:
     loaded = exercise.load_rubric()
     info = describe(path)
     started = time.monotonic()
-    options: list[str] = []
-    cleanup = None
-    if sandbox == "docker":
-        options, cleanup = docker_options(exercise)
+    docker = docker_run(exercise) if sandbox == "docker" else None
+    options = docker.options if docker else []
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         work = Path(tmp)
         warnings = private_copy(path, work / "submission")
@@ -46,8 +46,8 @@ def grade(exercise: Exercise, path: Path, sandbox: str = "process") -> Result:
                                          [*options, "--grader-sandbox", sandbox])
             returncode, output = _run_pytest(arguments, work, loaded.rubric.limits)
         finally:
-            if cleanup:
-                cleanup()  # even after Ctrl-C: no container of this run outlives it
+            if docker:
+                docker.cleanup()  # even after Ctrl-C: no container of this run outlives it
         records = read_records(records_path)
     return result_of_run(exercise, loaded, records, returncode, output, info=info, sandbox=sandbox,
                          duration=time.monotonic() - started, warnings=warnings)
@@ -75,8 +75,21 @@ def result_of_run(exercise: Exercise, loaded, records, returncode: int, output: 
     return result
 
 
-def docker_options(exercise: Exercise) -> tuple[list[str], object]:
-    """Check the engine and the image before any test runs; label this run's containers."""
+@dataclass(frozen=True)
+class DockerRun:
+    """One grading run's image and container label, checked before any test runs."""
+
+    image: str
+    run_id: str
+    cleanup: Callable[[], object]  # removes every container carrying this run's label
+
+    @property
+    def options(self) -> list[str]:
+        return ["--grader-image", self.image, "--grader-run-id", self.run_id]
+
+
+def docker_run(exercise: Exercise) -> DockerRun:
+    """Check the engine and the exercise's image; a fresh label for this run's containers."""
     from grader.sandbox.docker import remove_run_containers
     from grader.sandbox.image import docker_client, ensure_image
 
@@ -85,7 +98,7 @@ def docker_options(exercise: Exercise) -> tuple[list[str], object]:
         raise GraderError("--sandbox docker: no Docker engine answers; start the Docker daemon or use --sandbox process")
     image = ensure_image(exercise, client)
     run_id = uuid.uuid4().hex
-    return ["--grader-image", image, "--grader-run-id", run_id], lambda: remove_run_containers(client, run_id)
+    return DockerRun(image, run_id, lambda: remove_run_containers(client, run_id))
 
 
 def pytest_arguments(exercise: Exercise, submission: Path | str, records: Path, options: list[str]) -> list[str]:

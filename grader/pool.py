@@ -16,12 +16,13 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 from grader.errors import GraderError
 from grader.exercise import Exercise
-from grader.grade import CANCEL, GradingCancelled, backstop, clean_environment, output_tail, result_of_run
+from grader.grade import (
+    CANCEL, GradingCancelled, backstop, clean_environment, docker_run, output_tail, result_of_run,
+)
 from grader.records import read_records
 from grader.result import Result
 from grader.submission import describe, private_copy
@@ -38,17 +39,10 @@ class WarmPool:
         self.sandbox = sandbox
         self.loaded = exercise.load_rubric()
         self.scratch = Path(tempfile.mkdtemp(prefix="grader-pool-"))
-        image = run_id = None
-        self._client = None
-        if sandbox == "docker":
-            from grader.sandbox.image import docker_client, ensure_image
-
-            self._client = docker_client()
-            if self._client is None:
-                raise GraderError("--sandbox docker: no Docker engine answers; start the Docker daemon or use --sandbox process")
-            image, run_id = ensure_image(exercise, self._client), uuid.uuid4().hex
-        self.run_id = run_id
-        spec = Spec(exercise.slug, str(exercise.root), str(exercise.rubric_path), sandbox, image, run_id,
+        self._docker = docker_run(exercise) if sandbox == "docker" else None
+        self.run_id = self._docker.run_id if self._docker else None
+        image = self._docker.image if self._docker else None
+        spec = Spec(exercise.slug, str(exercise.root), str(exercise.rubric_path), sandbox, image, self.run_id,
                     spare=max(1, jobs), backstop=backstop(self.loaded.rubric.limits), scratch=str(self.scratch))
         (self.scratch / "home").mkdir()
         self._log = (self.scratch / SERVER_LOG).open("wb")
@@ -139,10 +133,8 @@ class WarmPool:
             self._server.wait()
         self._reader.join(timeout=5)
         self._log.close()
-        if self._client is not None and self.run_id:
-            from grader.sandbox.docker import remove_run_containers
-
-            remove_run_containers(self._client, self.run_id)
+        if self._docker is not None:
+            self._docker.cleanup()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def __enter__(self) -> WarmPool:
