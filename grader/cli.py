@@ -125,9 +125,12 @@ def validate(exercises: tuple[str, ...], sandbox: str, jobs: int | None) -> None
 @click.option("--late-cap", type=click.FloatRange(0, 100), default=100, metavar="PERCENT", show_default=True)
 @click.option("--gradebook-format", type=click.Choice(["canvas", "moodle"]), help="also write an LMS import CSV")
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path), help="Git mirrors [default: OUT/.repos]")
+@click.option("--shard", "shard_spec", metavar="K/N",
+              help="grade only the K-th of N slices of the class (by a hash of each student's name); "
+                   "combine the N OUT folders with `grader merge`")
 def run(exercise: str, source: str, out: Path, jobs: int | None, deadline: str | None, sandbox: str | None,
         force: bool, token: str | None, roster: Path | None, late_penalty: float | None, late_cap: float,
-        gradebook_format: str | None, cache: Path | None) -> None:
+        gradebook_format: str | None, cache: Path | None, shard_spec: str | None) -> None:
     """Grade a whole class: fetch every submission of SOURCE, grade them in parallel, write OUT.
 
     Results are kept in OUT/grader.db: a re-run grades only what changed (new commits, a new
@@ -136,7 +139,9 @@ def run(exercise: str, source: str, out: Path, jobs: int | None, deadline: str |
     from grader.rubric import LatePolicy
     from grader.run import RunOptions, run_class, write_outputs
     from grader.run_progress import RunProgress
+    from grader.shard import Shard
 
+    shard = Shard.parse(shard_spec) if shard_spec is not None else None  # a bad spec stops us first
     found = find_exercise(exercise)
     found.load_rubric()  # an invalid rubric stops us before anything is fetched
     if roster is not None and not roster.is_file():
@@ -146,7 +151,7 @@ def run(exercise: str, source: str, out: Path, jobs: int | None, deadline: str |
         deadline=_parse_deadline(deadline), force=force, token=token, roster=roster, cache=cache,
         late_from_rubric=late_penalty is None,
         late=LatePolicy(penalty_per_day=late_penalty, max_penalty=late_cap) if late_penalty else None,
-        gradebook_format=gradebook_format,
+        gradebook_format=gradebook_format, shard=shard,
     )
     with RunProgress(sys.stdout.isatty()) as progress:
         report = run_class(found, options, progress.start, progress.done)
@@ -154,11 +159,36 @@ def run(exercise: str, source: str, out: Path, jobs: int | None, deadline: str |
         click.echo(f"grader: interrupted; {len(report.entries)} results are saved in {out / 'grader.db'} "
                    "— run the same command again to grade the rest", err=True)
         sys.exit(130)
-    written = write_outputs(found, report, options)
-    counts = Counter(entry.status for entry in report.entries)
-    statuses = ", ".join(f"{counts[s]} {s}" for s in ("graded", "error", "missing", "unreachable") if counts[s])
-    click.echo(f"{len(report.entries)} submissions: {report.graded} newly graded, {report.reused} unchanged since "
-               f"the last run — {statuses or 'none'}; wrote {', '.join(str(p) for p in written)}")
+    written = write_outputs(out, report.entries, report.record, gradebook_format)
+    where = f" in shard {shard}" if shard else ""
+    click.echo(f"{len(report.entries)} submissions{where}: {report.graded} newly graded, {report.reused} unchanged "
+               f"since the last run — {_statuses(report.entries)}; wrote {', '.join(str(p) for p in written)}")
+
+
+def _statuses(entries) -> str:
+    counts = Counter(entry.status for entry in entries)
+    return ", ".join(f"{counts[s]} {s}" for s in ("graded", "error", "missing", "unreachable") if counts[s]) or "none"
+
+
+@cli.command()
+@click.argument("folders", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="where the merged gradebook, reports, dashboard and history go")
+@click.option("--gradebook-format", type=click.Choice(["canvas", "moodle"]), help="also write an LMS import CSV")
+def merge(folders: tuple[Path, ...], out: Path, gradebook_format: str | None) -> None:
+    """Combine the OUT FOLDERS of `grader run --shard K/N` into one gradebook, reports and dashboard.
+
+    Refuses folders graded against different tests or rubric, shards of different splits, a
+    missing shard, and students found in two folders. Whole-class runs (say, two sections
+    graded apart) can be merged too.
+    """
+    from grader.merge import merge as merge_parts
+    from grader.run import write_outputs
+
+    report = merge_parts(list(folders), out)
+    written = write_outputs(out, report.entries, report.record, gradebook_format)
+    click.echo(f"{len(report.entries)} submissions from {len(report.parts)} folders — {_statuses(report.entries)}; "
+               f"wrote {', '.join(str(p) for p in written)}")
 
 
 def _default_run_sandbox() -> str:

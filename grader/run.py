@@ -16,8 +16,9 @@ from grader.grade import CANCEL, GradingCancelled
 from grader.pool import WarmPool
 from grader.result import LateInfo, Result, StudentResult, SubmissionInfo
 from grader.rubric import LatePolicy
+from grader.shard import Shard
 from grader.sources import Submission
-from grader.store import Store
+from grader.store import RunRecord, Store
 from grader.submission import content_key
 
 
@@ -37,6 +38,7 @@ class RunOptions:
     roster: Path | None = None
     cache: Path | None = None
     gradebook_format: str | None = None
+    shard: Shard | None = None
 
 
 @dataclass
@@ -44,7 +46,7 @@ class RunReport:
     """What a run did: every row of the gradebook, and how many were graded now or reused."""
 
     entries: list[StudentResult]
-    fingerprint: str = ""  # of the exercise version every entry was graded (or reused) at
+    record: RunRecord
     graded: int = 0
     reused: int = 0
     interrupted: bool = False
@@ -96,30 +98,36 @@ def run_class(
 
     rubric = exercise.load_rubric().rubric
     late = rubric.late if options.late_from_rubric else options.late
-    out = _writable(options.out)
+    out = writable_folder(options.out)
     store = Store(out / "grader.db")
     version = fingerprint(exercise, options.sandbox)
+    record = RunRecord(exercise=exercise.slug, fingerprint=version, exercise_fingerprint=exercise.fingerprint(),
+                       sandbox=options.sandbox, title=rubric.title, criteria=[c.id for c in rubric.criteria],
+                       shard=str(options.shard) if options.shard else None)
+    store.begin_run(record)
+    rows: dict[str, int] = {}  # student → the stored result that is their gradebook row
     with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
         submissions = collect(
             options.source, cache=options.cache or out / ".repos", work=Path(tmp), deadline=options.deadline,
             grade_newest=late is not None, token=options.token, roster=options.roster, jobs=options.jobs,
+            shard=options.shard,
         )
         on_start(len(submissions))
         entries: dict[str, StudentResult] = {}
         todo: list[Submission] = []
-        report = RunReport(entries=[], fingerprint=version)
+        report = RunReport(entries=[], record=record)
         for submission in submissions:
             if submission.status != "ok":
                 entries[submission.student] = make_entry(submission, None, late, rubric.max_score)
-                store.save(exercise.slug, version, None, entries[submission.student])
+                rows[submission.student] = store.save(exercise.slug, version, None, entries[submission.student])
                 on_done(entries[submission.student], False)
                 continue
             key = source_key(submission)
             cached = None if options.force else store.reusable(exercise.slug, version, submission.student, key)
             if cached is not None:
-                entries[submission.student] = cached
+                rows[submission.student], entries[submission.student] = cached
                 report.reused += 1
-                on_done(cached, True)
+                on_done(cached[1], True)
             else:
                 todo.append(submission)
 
@@ -132,7 +140,7 @@ def run_class(
             result.submission = SubmissionInfo(path=submission.extra.get("repo") or submission.student,
                                                commit=submission.commit)
             entry = make_entry(submission, result, late, rubric.max_score)
-            store.save(exercise.slug, version, source_key(submission), entry)
+            rows[submission.student] = store.save(exercise.slug, version, source_key(submission), entry)
             return entry
 
         try:
@@ -141,8 +149,10 @@ def run_class(
             if pool is not None:
                 pool.close()
         report.graded = sum(1 for s in todo if s.student in entries)
-    order = [s.student for s in submissions]
-    report.entries = [entries[name] for name in order if name in entries]
+    order = [s.student for s in submissions if s.student in entries]
+    report.entries = [entries[name] for name in order]
+    if not report.interrupted:
+        store.finish_run(record, [rows[name] for name in order])
     store.close()
     return report
 
@@ -174,7 +184,7 @@ def _grade_all(todo, grade_one, jobs: int, entries: dict, on_done) -> bool:
         CANCEL.clear()
 
 
-def _writable(out: Path) -> Path:
+def writable_folder(out: Path) -> Path:
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
@@ -184,23 +194,27 @@ def _writable(out: Path) -> Path:
     return out
 
 
-def write_outputs(exercise: Exercise, report: RunReport, options: RunOptions) -> list[Path]:
-    """gradebook.csv, summary.json, reports/<student>.{json,md,html}, index.html (+ LMS gradebook)."""
+def write_outputs(out: Path, entries: list[StudentResult], record: RunRecord,
+                  gradebook_format: str | None = None) -> list[Path]:
+    """gradebook.csv, summary.json, reports/<student>.{json,md,html}, index.html (+ LMS gradebook).
+
+    Everything comes from the entries and the run's record, not the exercise folder, so
+    `grader merge` writes the same files from the stores of shards graded elsewhere.
+    """
     from grader.report.dashboard import render_dashboard
     from grader.report.gradebook import write_gradebook, write_lms_gradebook, write_student_reports, write_summary
 
-    rubric = exercise.load_rubric().rubric
-    out = options.out
     written = [out / "gradebook.csv", out / "summary.json", out / "reports", out / "index.html"]
-    if options.gradebook_format:  # first: a missing roster column stops before anything is written
-        target = out / f"gradebook-{options.gradebook_format}.csv"
-        write_lms_gradebook(report.entries, target, options.gradebook_format, rubric.title)
+    if gradebook_format:  # first: a missing roster column stops before anything is written
+        target = out / f"gradebook-{gradebook_format}.csv"
+        write_lms_gradebook(entries, target, gradebook_format, record.title)
         written.append(target)
-    write_gradebook(report.entries, out / "gradebook.csv", [c.id for c in rubric.criteria])
-    write_summary(report.entries, out / "summary.json", exercise.slug, report.fingerprint)
-    write_student_reports(report.entries, out / "reports", rubric.title)
+    write_gradebook(entries, out / "gradebook.csv", record.criteria)
+    write_summary(entries, out / "summary.json", record.exercise, record.fingerprint,
+                  shard=record.shard, merged_from=record.merged_from)
+    write_student_reports(entries, out / "reports", record.title)
     generated = datetime.now(timezone.utc)
-    (out / "index.html").write_text(render_dashboard(report.entries, exercise.slug, rubric.title, generated), encoding="utf-8")
+    (out / "index.html").write_text(render_dashboard(entries, record.exercise, record.title, generated), encoding="utf-8")
     return written
 
 

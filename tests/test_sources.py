@@ -20,6 +20,7 @@ from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
 from grader.errors import GraderError
+from grader.shard import Shard
 from grader.sources import Submission
 from grader.sources.collect import collect, folder_names
 from grader.sources.git import FetchError, check_url, fetch, git_environment
@@ -363,6 +364,29 @@ def test_students_sharing_a_repository_get_one_fetch_and_each_an_export(tmp_path
     assert [found[s].commit for s in ("alice", "bob")] == [sha, sha]
     assert found["alice"].path != found["bob"].path and files_of(found["bob"].path) == {"app.py": "team\n"}
     assert len(mirrors(dirs["cache"])) == 1
+
+
+def test_a_shard_fetches_only_its_own_students_and_reports_only_its_missing_ones(tmp_path, origin, dirs):
+    names = [f"s{i}" for i in range(8)]
+    rows = []
+    for name in names:
+        repo = origin(name)
+        repo.commit({"app.py": f"{name}\n"}, at(-1))
+        rows.append(f"{name},{repo.url}")
+    csv = class_list(tmp_path, rows)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("identifier,github_username,github_id,name\n" + "".join(f"{i},{n},{i},N{i}\n" for i, n in enumerate(names + ["m1", "m2", "m3"])))
+    shard = Shard(2, 2)  # s0, s1, s4 and the three missing ones
+
+    found = gather(csv, dirs, jobs=2, shard=shard, roster=roster)
+
+    expected = sorted(n for n in names + ["m1", "m2", "m3"] if shard.holds(n))
+    assert sorted(found) == expected and 0 < len(expected) < 11
+    assert {s.student for s in found.values() if s.status == "missing"} == {n for n in expected if n.startswith("m")}
+    # The other shard's repositories were never fetched.
+    assert len(mirrors(dirs["cache"])) == sum(1 for n in names if shard.holds(n))
+    assert sorted(from_directory(dirs["work"], keep=shard.holds), key=lambda s: s.student) == sorted(
+        (s for s in from_directory(dirs["work"]) if shard.holds(s.student)), key=lambda s: s.student)
 
 
 def test_token_travels_only_as_a_basic_header_in_the_environment(tmp_path):

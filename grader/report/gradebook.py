@@ -166,12 +166,16 @@ def score_histogram(scores: list[float], max_score: int, bins: int = HISTOGRAM_B
     return counts
 
 
-def write_summary(entries: list[StudentResult], path: Path, exercise: str, fingerprint: str) -> None:
-    """summary.json: `summarize` plus the exercise, its fingerprint and when it was written."""
+def write_summary(entries: list[StudentResult], path: Path, exercise: str, fingerprint: str,
+                  shard: str | None = None, merged_from: list[str] | None = None) -> None:
+    """summary.json: `summarize` plus the exercise, its fingerprint and when it was written
+    (and which shard it is, or which shards it was merged from)."""
     document = {
         "exercise": exercise,
         "fingerprint": fingerprint,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **({"shard": shard} if shard else {}),
+        **({"merged_from": merged_from} if merged_from else {}),
         **summarize(entries),
     }
     _write_text(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")

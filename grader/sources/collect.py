@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import git
 
 from grader.errors import GraderError
+from grader.shard import Shard
 from grader.sources import Submission
 from grader.sources.csvsource import read_rows
 from grader.sources.git import MiB, FetchError, choose_commit, export, fetch, scrub
@@ -48,8 +49,10 @@ class _Options:
 
 
 def collect(source: str, *, cache: Path, work: Path, deadline: datetime | None, grade_newest: bool,
-            token: str | None, roster: Path | None, max_mb: int = 200, jobs: int = 4) -> list[Submission]:
-    """Every submission of SOURCE, sorted by student, ready to grade.
+            token: str | None, roster: Path | None, max_mb: int = 200, jobs: int = 4,
+            shard: Shard | None = None) -> list[Submission]:
+    """Every submission of SOURCE, sorted by student, ready to grade (with `shard`, only its
+    students: the others are never fetched, and neither are their roster rows reported).
 
     SOURCE is a folder of folders (graded where they are), a .csv file of `student,repo` rows or
     `github:ORG/PREFIX`. Repositories are fetched into bare mirrors under `cache` (`jobs` at a
@@ -61,14 +64,15 @@ def collect(source: str, *, cache: Path, work: Path, deadline: datetime | None, 
     [Submission(student='alice', status='ok', path=PosixPath('work/alice'), ...), ...]
     """
     students = read_roster(roster) if roster is not None else None  # a bad roster fails before any fetch
+    keep = shard.holds if shard is not None else (lambda student: True)
     path = Path(source)
     if path.is_dir():
-        submissions = from_directory(path, deadline)
+        submissions = from_directory(path, deadline, keep)
     elif path.is_file() and path.suffix.lower() == ".csv":
         targets = [
             _Target(student=row.student, extra=row.extra, url=row.url, folder=row.folder,
                     token=token if row.url and _is_github(row.url) else None)
-            for row in read_rows(path)
+            for row in read_rows(path) if keep(row.student)
         ]
         submissions = _gather(targets, cache, work, deadline, grade_newest, max_mb, jobs)
     elif source.startswith("github:"):
@@ -77,7 +81,7 @@ def collect(source: str, *, cache: Path, work: Path, deadline: datetime | None, 
             _Target(student=repo.student, url=repo.clone_url, token=token,
                     reason=(f"repository is {repo.size_kib / 1024:.0f} MiB, over the {max_mb} MiB size cap"
                             if repo.size_kib > max_mb * 1024 else None))
-            for repo in list_repositories(org, prefix, token)
+            for repo in list_repositories(org, prefix, token) if keep(repo.student)
         ]
         submissions = _gather(targets, cache, work, deadline, grade_newest, max_mb, jobs)
     elif path.suffix.lower() == ".csv":
@@ -85,7 +89,7 @@ def collect(source: str, *, cache: Path, work: Path, deadline: datetime | None, 
     else:
         raise GraderError(UNKNOWN_SOURCE.format(source))
     if students is not None:
-        submissions = with_roster(submissions, students)
+        submissions = with_roster(submissions, {name: row for name, row in students.items() if keep(name)})
     return sorted(submissions, key=lambda s: s.student.casefold())
 
 

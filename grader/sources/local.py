@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from grader.sources import Submission
 from grader.sources.git import days_late
 
 
-def from_directory(path: Path, deadline: datetime | None = None) -> list[Submission]:
-    """One submission per subfolder of `path` (sorted, hidden ones skipped), named after it.
+def from_directory(path: Path, deadline: datetime | None = None,
+                   keep: Callable[[str], bool] = lambda student: True) -> list[Submission]:
+    """One submission per subfolder of `path` (sorted, hidden ones skipped), named after it;
+    only the students `keep` says yes to (a shard's, say).
 
     >>> [s.student for s in from_directory(Path("submissions"))]
     ['alice', 'bob']
@@ -21,7 +24,7 @@ def from_directory(path: Path, deadline: datetime | None = None) -> list[Submiss
     if not path.is_dir():
         raise GraderError(f"{path}: no such folder")
     folders = sorted((p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
-    return [folder_submission(folder.name, folder, deadline) for folder in folders]
+    return [folder_submission(folder.name, folder, deadline) for folder in folders if keep(folder.name)]
 
 
 def folder_submission(student: str, folder: Path, deadline: datetime | None = None,
