@@ -216,6 +216,31 @@ def _parse_deadline(text: str | None):
 
 
 @cli.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--token", envvar="GITHUB_TOKEN", show_envvar=True,
+              help="a token that may comment on the students' repositories")
+@click.option("--student", "students", multiple=True, metavar="NAME", help="only this student (repeatable)")
+def feedback(out: Path, token: str | None, students: tuple[str, ...]) -> None:
+    """Post each student's report from OUT (of `grader run` or `grader merge`) as a comment on their repository.
+
+    It goes on the repository's "Feedback" pull request, else on the graded commit, and is
+    updated in place by the next `grader feedback`; an unchanged report is not written again.
+    Exits 1 if any comment could not be posted (run it again: what is posted is skipped).
+    """
+    from grader.github.feedback import post_class_feedback, tally
+    from grader.report.sanitize import clean
+
+    def show(posted) -> None:
+        click.echo(f"{clean(posted.student, 60)}: {posted.outcome.message}")
+
+    results = post_class_feedback(out, token, students=set(students) if students else None, on_done=show)
+    failed = [p for p in results if p.outcome.action == "failed"]
+    click.echo(f"{len(results)} students: {tally(results)}", err=bool(failed))
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
 @click.argument("student")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True,
               help="the OUT folder of `grader run`")

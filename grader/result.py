@@ -105,6 +105,7 @@ class StudentResult(BaseModel):
     commit_time: str | None = None  # ISO 8601
     late: LateInfo = LateInfo()
     extra: dict[str, str] = {}
+    repository: str | None = None  # OWNER/NAME of the student's GitHub repository, if it is one
     result: Result | None = None
 
     @field_serializer("score")

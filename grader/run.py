@@ -74,6 +74,7 @@ def make_entry(submission: Submission, result: Result | None, late: LatePolicy |
     base = {
         "student": submission.student, "max_score": max_score, "commit": submission.commit,
         "commit_time": commit_time, "extra": submission.extra, "reason": submission.reason,
+        "repository": submission.repository,
     }
     if result is None:
         return StudentResult(status=submission.status, late=LateInfo(days=submission.late_days), **base)

@@ -27,7 +27,7 @@ TRIMMED_NOTE = "*… report trimmed; see the job summary*"
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
 
-Action = Literal["created", "updated", "skipped", "failed"]
+Action = Literal["created", "updated", "unchanged", "skipped", "failed"]
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,11 @@ def _post(markdown: str, exercise: str, env: Mapping[str, str], max_retries: int
             return _skipped("no pull request to comment on and no GITHUB_SHA for a commit comment")
         existing = next((c for c in github.pages(target.comments, f"reading the comments of {target.name}", target)
                          if _is_ours(c, marker, logins)), None)
+        if existing is not None and existing.get("body") == _fit(marker, markdown, "characters"):
+            # The same report again (a re-run): no write, which GitHub's content limits would count.
+            url = existing.get("html_url")
+            return CommentOutcome(True, "unchanged", url if isinstance(url, str) else None,
+                                  f"the feedback comment on {target.name} is up to date")
         if existing is not None:
             response = _send_body(github, "PATCH", target.comment.format(id=existing["id"]), marker, markdown,
                                   f"updating the feedback comment on {target.name}", target)

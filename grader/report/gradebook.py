@@ -208,11 +208,12 @@ def write_student_reports(entries: list[StudentResult], folder: Path, exercise_t
     for entry in entries:
         stem = folder / report_stem(entry.student)
         _write_text(stem.with_name(stem.name + ".json"), entry.model_dump_json(by_alias=True, indent=2) + "\n")
-        _write_text(stem.with_name(stem.name + ".md"), _markdown(entry))
+        _write_text(stem.with_name(stem.name + ".md"), student_markdown(entry))
         _write_text(stem.with_name(stem.name + ".html"), render_html(entry, exercise_title))
 
 
-def _markdown(entry: StudentResult) -> str:
+def student_markdown(entry: StudentResult) -> str:
+    """A student's report in Markdown (reports/<stem>.md): the Result, and the late penalty if any."""
     if entry.result is None:
         why = markdown_text(entry.reason) if entry.reason else "no repository" if entry.status == "missing" else "no reason given"
         return f"## {markdown_text(entry.student, 200)}: {entry.status}\n\n{why}\n"

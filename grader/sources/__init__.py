@@ -25,3 +25,4 @@ class Submission:
     commit_time: datetime | None = None  # timezone-aware
     late_days: float = 0.0  # how far the newest commit is past the deadline, in days (0: on time)
     extra: dict[str, str] = field(default_factory=dict)  # roster / CSV columns, carried to the gradebook
+    repository: str | None = None  # OWNER/NAME when it is a GitHub repository (where feedback can go)

@@ -36,6 +36,7 @@ class _Target:
     folder: Path | None = None
     token: str | None = None
     reason: str | None = None  # already known to be unreachable
+    repository: str | None = None  # OWNER/NAME on GitHub
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,15 @@ def collect(source: str, *, cache: Path, work: Path, deadline: datetime | None, 
     elif path.is_file() and path.suffix.lower() == ".csv":
         targets = [
             _Target(student=row.student, extra=row.extra, url=row.url, folder=row.folder,
-                    token=token if row.url and _is_github(row.url) else None)
+                    token=token if row.url and _is_github(row.url) else None,
+                    repository=_github_repository(row.url) if row.url else None)
             for row in read_rows(path) if keep(row.student)
         ]
         submissions = _gather(targets, cache, work, deadline, grade_newest, max_mb, jobs)
     elif source.startswith("github:"):
         org, prefix = parse_source(source)
         targets = [
-            _Target(student=repo.student, url=repo.clone_url, token=token,
+            _Target(student=repo.student, url=repo.clone_url, token=token, repository=f"{org}/{repo.name}",
                     reason=(f"repository is {repo.size_kib / 1024:.0f} MiB, over the {max_mb} MiB size cap"
                             if repo.size_kib > max_mb * 1024 else None))
             for repo in list_repositories(org, prefix, token) if keep(repo.student)
@@ -174,11 +176,25 @@ def _export_one(repo: git.Repo, target: _Target, folder: Path, options: _Options
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         return _unreachable(target, scrub(first_line, target.token))
     return Submission(student=target.student, status="ok", path=folder, commit=commit.hexsha,
-                      commit_time=commit.committed_datetime, late_days=late_days, extra=target.extra)
+                      commit_time=commit.committed_datetime, late_days=late_days, extra=target.extra,
+                      repository=target.repository)
 
 
 def _unreachable(target: _Target, reason: str) -> Submission:
-    return Submission(student=target.student, status="unreachable", reason=reason, extra=target.extra)
+    return Submission(student=target.student, status="unreachable", reason=reason, extra=target.extra,
+                      repository=target.repository)
+
+
+def _github_repository(url: str) -> str | None:
+    """OWNER/NAME of a repository URL on GitHub (or GITHUB_SERVER_URL's host), else None.
+
+    >>> _github_repository("https://github.com/cs101/hello-mission-ada.git")
+    'cs101/hello-mission-ada'
+    """
+    if not _is_github(url):
+        return None
+    match = re.fullmatch(r"/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?", urlsplit(url).path)
+    return f"{match[1]}/{match[2]}" if match else None
 
 
 def _is_github(url: str) -> bool:
