@@ -31,6 +31,7 @@ class FakeGitHub:
         self.repos: dict[str, dict] = {}  # "org/name" → {"clone_url": ..., "pulls": [...]}
         self.comments: dict[int, dict] = {}
         self.refused: set[str] = set()  # repositories where writing a comment is forbidden
+        self.limited: set[str] = set()  # repositories where writing hits a rate limit of an hour
         self.writes: list[tuple[str, str]] = []
         self.ids = itertools.count(1)
         app = Flask("fake-github")
@@ -43,6 +44,8 @@ class FakeGitHub:
                 self.writes.append((request.method, request.path))
                 if any(request.path.startswith(f"/repos/{name}/") for name in self.refused):
                     return jsonify(message="Resource not accessible by personal access token"), 403
+                if any(request.path.startswith(f"/repos/{name}/") for name in self.limited):
+                    return jsonify(message="You have exceeded a secondary rate limit"), 403, {"Retry-After": "3600"}
             return None
 
         @app.get("/orgs/<org>/repos")
@@ -170,6 +173,20 @@ def test_a_refused_repository_fails_only_its_student_and_the_exit_code(grader, g
     assert "403" in line and "GitHub said" in line
     assert [c["kind"] for c in github.on("cs101/hello-mission-bob")] == ["issue"]  # bob still got his
     assert "1 created, 1 skipped, 1 failed" in run.stderr
+
+
+def test_a_rate_limit_stops_the_run_and_the_next_run_posts_the_rest(grader, github, graded):
+    github.limited.add("cs101/hello-mission-ada")
+
+    run = grader("feedback", graded["out"], env=graded["env"])
+
+    assert run.returncode == 1, run
+    assert "ada: GitHub's rate limit allows the next request in 3600 s" in run.stdout
+    assert "bob: feedback comment skipped: not tried: GitHub's rate limit stopped this run" in run.stdout
+    assert [w for w in github.writes if "bob" in w[1]] == []  # not even tried
+    github.limited.clear()
+    again = grader("feedback", graded["out"], env=graded["env"])
+    assert again.returncode == 0 and "2 created, 1 skipped" in again.stderr + again.stdout, again
 
 
 def test_writes_are_paced_and_skips_are_not(github, graded):

@@ -38,6 +38,7 @@ class CommentOutcome:
     action: Action
     url: str | None
     message: str
+    rate_limited: bool = False  # failed because GitHub's rate limit would not let it through
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,10 @@ class _Target:
 
 class _Failure(Exception):
     """Why the comment could not be posted: becomes a failed CommentOutcome, never leaves this module."""
+
+
+class _RateLimited(_Failure):
+    """GitHub's rate limit still stands after the waits the grader allows."""
 
 
 def comment_marker(exercise: str) -> str:
@@ -104,7 +109,7 @@ def post_feedback(markdown: str, exercise: str, env: Mapping[str, str] = os.envi
     try:
         return _post(markdown, exercise, env, max_retries, timeout, sleep)
     except _Failure as failure:
-        return CommentOutcome(False, "failed", None, scrub(str(failure), token))
+        return CommentOutcome(False, "failed", None, scrub(str(failure), token), isinstance(failure, _RateLimited))
     except Exception as error:  # a bug of ours must not fail the student's job either
         return CommentOutcome(False, "failed", None,
                               scrub(f"could not post the feedback comment: {type(error).__name__}: {error}", token))
@@ -287,10 +292,10 @@ class _GitHub:
             if wait is None:
                 return response
             if self.retries_left <= 0:
-                raise _Failure(f"GitHub kept refusing with a rate limit when {doing}, "
+                raise _RateLimited(f"GitHub kept refusing with a rate limit when {doing}, "
                                f"after {self.max_retries} retries; the report is in the job summary")
             if wait > MAX_WAIT:
-                raise _Failure(f"GitHub's rate limit allows the next request in {wait:.0f} s, longer than the "
+                raise _RateLimited(f"GitHub's rate limit allows the next request in {wait:.0f} s, longer than the "
                                f"{MAX_WAIT:g} s the grader waits, when {doing}; the report is in the job summary")
             self.retries_left -= 1
             self.sleep(wait)

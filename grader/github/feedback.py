@@ -71,9 +71,10 @@ def post_class_feedback(out: Path, token: str | None, env: Mapping[str, str] = o
         if unknown:
             raise GraderError(f"no such student in {out}'s gradebook: {', '.join(unknown[:5])}")
     results: list[Posted] = []
-    wrote = False
+    wrote = limited = False
     for entry in entries:
-        reason = _why_not(entry)
+        reason = "not tried: GitHub's rate limit stopped this run; run `grader feedback` again later" \
+            if limited else _why_not(entry)
         if reason:
             outcome = CommentOutcome(False, "skipped", None, f"feedback comment skipped: {reason}")
         else:
@@ -85,6 +86,7 @@ def post_class_feedback(out: Path, token: str | None, env: Mapping[str, str] = o
                 **{k: env[k] for k in ("GITHUB_API_URL", "GRADER_BOT_LOGIN") if env.get(k)},
             })
             wrote = outcome.action in ("created", "updated")
+            limited = outcome.rate_limited  # hammering on would only extend the limit
         results.append(Posted(entry.student, outcome))
         on_done(results[-1])
     return results
