@@ -14,6 +14,7 @@ import pytest
 from conftest import HELLO
 from grader.errors import GraderError
 from grader.shard import MAX_SHARDS, Shard, shard_of
+from grader.result import StudentResult
 from grader.store import RunRecord, Store
 
 SOURCES = [HELLO / "solution", HELLO / "starter", *sorted(p for p in (HELLO / "mutants").iterdir() if p.is_dir())]
@@ -227,3 +228,26 @@ def test_merge_refuses_folders_that_are_no_finished_run(grader, two_shards, tmp_
         grader("merge", two_shards["1"], interrupted, "--out", tmp_path / "m"))
     assert "is also one of the folders" in refused(
         grader("merge", two_shards["1"], two_shards["2"], "--out", two_shards["2"]))
+
+
+def test_a_store_from_before_runs_were_recorded_is_upgraded_and_refused_for_merge(grader, tmp_path):
+    old = tmp_path / "old"
+    old.mkdir()
+    with sqlite3.connect(old / "grader.db") as db:  # the schema of earlier versions
+        db.execute("CREATE TABLE results (id INTEGER PRIMARY KEY, exercise TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+                   " student TEXT NOT NULL, source_key TEXT, status TEXT NOT NULL, score REAL NOT NULL,"
+                   " max_score INTEGER NOT NULL, graded_at TEXT NOT NULL, entry TEXT NOT NULL,"
+                   " app_output TEXT NOT NULL DEFAULT '')")
+        for name in ("ada", "bob"):
+            entry = StudentResult(student=name, status="missing", max_score=100)
+            db.execute("INSERT INTO results (exercise, fingerprint, student, status, score, max_score, graded_at, entry)"
+                       " VALUES ('hello-mission', 'f', ?, 'missing', 0, 100, '2026-11-01T00:00:00+00:00', ?)",
+                       (name, entry.model_dump_json()))
+    Store(old / "grader.db").close()
+    with sqlite3.connect(old / "grader.db") as db:
+        uids = [row[0] for row in db.execute("SELECT uid FROM results")]
+    assert len(uids) == 2 and all(uids) and len(set(uids)) == 2
+    history = grader("history", "ada", "--out", old)
+    assert history.returncode == 0 and "missing" in history.stdout, history
+    assert "records no run (it was written by an older grader)" in refused(
+        grader("merge", old, tmp_path / "nothing", "--out", tmp_path / "m"))
