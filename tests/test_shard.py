@@ -251,3 +251,17 @@ def test_a_store_from_before_runs_were_recorded_is_upgraded_and_refused_for_merg
     assert history.returncode == 0 and "missing" in history.stdout, history
     assert "records no run (it was written by an older grader)" in refused(
         grader("merge", old, tmp_path / "nothing", "--out", tmp_path / "m"))
+
+
+def test_a_damaged_store_is_one_line_not_a_traceback(grader, two_shards, tmp_path):
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / "grader.db").write_bytes(b"this is not SQLite" * 100)
+    assert "cannot open the results database" in refused(
+        grader("merge", garbage, two_shards["2"], "--out", tmp_path / "m"))
+    foreign = tmp_path / "foreign"
+    shutil.copytree(two_shards["2"], foreign)
+    with sqlite3.connect(foreign / "grader.db") as db:  # a run record this grader did not write
+        db.execute("UPDATE runs SET record = '{\"exercise\": \"x\", \"surprise\": 1}'")
+    assert "not a results database this grader can read" in refused(
+        grader("merge", two_shards["1"], foreign, "--out", tmp_path / "m"))

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -167,7 +168,8 @@ def test_grade_class_plan_turns_the_input_into_the_matrix_or_refuses_it(tmp_path
     script = step(load(GRADE_CLASS)["jobs"]["plan"], "Check the inputs")["run"]
     output = tmp_path / "output"
     output.touch()
-    run = bash(script, tmp_path, {"SHARDS": shards, "GITHUB_OUTPUT": str(output)})
+    run = bash(script, tmp_path, {"SHARDS": shards, "GITHUB_OUTPUT": str(output), "RECIPE": "abc123"})
+    month = datetime.now(timezone.utc).strftime("%Y-%m")
     if shards == "256":
         assert run.returncode == 0 and output.read_text().splitlines()[1] == f"shards=[{','.join(map(str, range(1, 257)))}]"
     elif expected is None:
@@ -175,7 +177,8 @@ def test_grade_class_plan_turns_the_input_into_the_matrix_or_refuses_it(tmp_path
         assert output.read_text() == ""
     else:
         assert run.returncode == 0, run
-        assert output.read_text().splitlines() == [f"count={shards}", f"shards={expected}"]
+        assert output.read_text().splitlines() == [f"count={shards}", f"shards={expected}",
+                                                   f"base-key=flask-grader-base-abc123-{month}"]
 
 
 def test_grade_class_shards_run_the_matrix_and_hand_their_results_to_the_merge():
@@ -196,9 +199,10 @@ def test_grade_class_shards_run_the_matrix_and_hand_their_results_to_the_merge()
     assert "${{ matrix.shard }}of${{ needs.plan.outputs.count }}-" in cache["restore-keys"]
     assert cache["key"].startswith(cache["restore-keys"])
     # The base image the shards load is the one the plan job cached: every shard, one fingerprint.
-    keys = {s["with"]["key"] for job in ("plan", "grade") for s in jobs[job]["steps"]
-            if s.get("uses", "").startswith("actions/cache") and "base-image.tar" == s["with"]["path"]}
-    assert keys == {"flask-grader-base-${{ hashFiles('scripts/build-base-image.sh') }}"}
+    keys = [s["with"]["key"] for job in ("plan", "grade") for s in jobs[job]["steps"]
+            if s.get("uses", "").startswith("actions/cache") and "base-image.tar" == s["with"]["path"]]
+    assert keys == ["${{ steps.plan.outputs.base-key }}", "${{ needs.plan.outputs.base-key }}"]
+    assert jobs["plan"]["outputs"]["base-key"] == "${{ steps.plan.outputs.base-key }}"
 
 
 def test_grade_class_gives_each_token_only_to_the_step_that_needs_it():
