@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import threading
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from flask import Flask, jsonify, request
