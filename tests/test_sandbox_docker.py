@@ -22,7 +22,7 @@ from werkzeug.test import Client
 from grader.exercise import find_exercise
 from grader.rubric import Limits
 from grader.sandbox.base import AppStartError, AppUnavailable
-from grader.sandbox.docker import RUN_LABEL, UID, DockerSandbox, remove_run_containers
+from grader.sandbox.docker import DATA_FLOOR_MB, RUN_LABEL, UID, DockerSandbox, remove_run_containers
 from grader.sandbox.image import DEFAULT_BASE, build_image, docker_client
 
 REPO = Path(__file__).resolve().parent.parent
@@ -114,6 +114,8 @@ def test_container_policy(start, run_id: str):
     assert host["NetworkMode"] == "none"
     assert host["Memory"] == host["MemorySwap"] == 200 * 1024 * 1024
     assert host["PidsLimit"] == 42
+    # RLIMIT_DATA: the memory, but never under the floor runc needs to start (200 MiB → 256).
+    assert {u["Name"]: u["Hard"] for u in host["Ulimits"]}["data"] == DATA_FLOOR_MB * 1024 * 1024
     assert host["NanoCpus"] == 500_000_000
     assert host["ReadonlyRootfs"] is True
     assert host["CapDrop"] == ["ALL"]

@@ -24,11 +24,15 @@ UID = 10001
 RUN_LABEL = "org.flask-grader.run"  # every container of one grading run carries its id
 AGENT_COMMAND = ["python3", "-I", "-u", "-B", "/opt/grader/agent/agent.py"]
 _STREAM_HEADER = struct.Struct(">BxxxI")
+DATA_FLOOR_MB = 256  # below about 100 MiB of data, runc cannot set up the container's seccomp filter
 
 
 def container_options(image: str, limits: Limits, packages: list[str], run_id: str) -> dict:
     """Everything `containers.create` gets: the sandbox's whole security policy in one place."""
     memory = f"{limits.memory_mb}m"
+    # Three quarters of the memory, so that a hog's MemoryError comes before the cgroup's limit
+    # (which counts the app's code and files too); never under the floor runc needs to start.
+    data = max(limits.memory_mb * 3 // 4, DATA_FLOOR_MB) << 20
     return {
         "image": image,
         "command": AGENT_COMMAND,
@@ -48,8 +52,11 @@ def container_options(image: str, limits: Limits, packages: list[str], run_id: s
         "user": f"{UID}:{UID}",
         "working_dir": "/app",
         "environment": {"HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8", "GRADER_PRELOAD": preload_modules(packages)},
+        # data (heap and private mappings, per process): a hog gets a MemoryError at once
+        # instead of thrashing the container's own code pages until the OOM killer comes,
+        # which took over 5 s on a loaded machine. (Docker has no "as" ulimit.)
         "ulimits": [Ulimit(name="fsize", soft=64 << 20, hard=64 << 20), Ulimit(name="nofile", soft=256, hard=256),
-                    Ulimit(name="core", soft=0, hard=0)],
+                    Ulimit(name="core", soft=0, hard=0), Ulimit(name="data", soft=data, hard=data)],
         "labels": {RUN_LABEL: run_id},
         "auto_remove": False,
     }
