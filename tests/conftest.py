@@ -7,12 +7,31 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
 REPO = Path(__file__).resolve().parent.parent
 HELLO = REPO / "exercises" / "hello-mission"
+
+
+class LocalServer:
+    """A WSGI app served on 127.0.0.1 by a thread of its own: the stand-in for GitHub's API.
+
+    >>> server = LocalServer(app); requests.get(server.url + "/orgs/cs101/repos"); server.close()
+    """
+
+    def __init__(self, app) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.thread.join()
 
 
 class GraderRun:

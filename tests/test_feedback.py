@@ -7,14 +7,12 @@ repositories (whose clone URLs are bare repositories under tmp_path) and keeps c
 from __future__ import annotations
 
 import itertools
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
 
-from conftest import HELLO
+from conftest import HELLO, LocalServer
 from grader.github.feedback import post_class_feedback
 
 TOKEN = "ghp_feedbackTestToken0123456789abcdef"
@@ -23,7 +21,7 @@ MARKER = "<!-- grader:hello-mission-grade -->"
 MUTANT = HELLO / "mutants" / "two-h1"  # scores 80
 
 
-class FakeGitHub:
+class FakeGitHub(LocalServer):
     """Listing an organisation's repositories, their pull requests, and issue and commit comments."""
 
     def __init__(self) -> None:
@@ -71,10 +69,7 @@ class FakeGitHub:
             self.comments[id]["body"] = request.get_json()["body"]
             return jsonify(self.comments[id])
 
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
+        super().__init__(app)
 
     def collection(self, repo: str, kind: str, on: int | str):
         if request.method == "GET":
@@ -95,8 +90,7 @@ class FakeGitHub:
 def github():
     fake = FakeGitHub()
     yield fake
-    fake.server.shutdown()
-    fake.thread.join()
+    fake.close()
 
 
 @pytest.fixture

@@ -159,5 +159,4 @@ def test_two_pushes_in_actions_leave_one_comment_and_no_token_anywhere(grader, t
         assert "<!-- grader:hello-mission -->" in ours[0]["body"] and "100 / 100" in ours[0]["body"]
         assert TOKEN not in (tmp_path / "out").read_text() + (tmp_path / "summary").read_text()
     finally:
-        api.server.shutdown()
-        api.thread.join()
+        api.close()

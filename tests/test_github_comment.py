@@ -5,15 +5,14 @@ from __future__ import annotations
 import itertools
 import json
 import socket
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
 
+from conftest import LocalServer
 from grader.github.comment import MAX_BODY, CommentOutcome, comment_marker, post_feedback, trim_markdown
 
 TOKEN = "ghs_SeCrEt0123456789token"
@@ -24,7 +23,7 @@ REPORT = "## ❌ hello-mission: 80 / 100\n\n| | Criterion | Points |\n|---|---|-
 MARKER = "<!-- grader:hello-mission -->"
 
 
-class FakeGitHub:
+class FakeGitHub(LocalServer):
     """The REST endpoints of comments and pull requests for one repository, 2 items per page.
 
     Every call is recorded; `fail(status, ...)` makes the next `times` calls answer that instead.
@@ -83,10 +82,7 @@ class FakeGitHub:
         def update_commit_comment(id: int):
             return self.update("commit", id)
 
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
+        super().__init__(app)
 
     def page(self, items: list[dict]):
         page = int(request.args.get("page", 1))
@@ -133,8 +129,7 @@ class FakeGitHub:
 def github():
     fake = FakeGitHub()
     yield fake
-    fake.server.shutdown()
-    fake.thread.join()
+    fake.close()
     assert all(TOKEN not in call["url"] for call in fake.calls)
 
 

@@ -273,8 +273,7 @@ def test_github_source_with_roster_and_canvas_gradebook(grader, tmp_path):
         line = _one_line(denied)
         assert "401" in line and "wrong" not in line
     finally:
-        api.server.shutdown()
-        api.thread.join()
+        api.close()
 
 
 def test_ctrl_c_stops_the_run_cleanly_and_keeps_finished_results(tmp_path):

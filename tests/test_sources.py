@@ -17,8 +17,8 @@ from pathlib import Path
 import git
 import pytest
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
 
+from conftest import LocalServer
 from grader.errors import GraderError
 from grader.shard import Shard
 from grader.sources import Submission
@@ -417,7 +417,7 @@ def test_fetch_stops_at_once_when_cancelled(tmp_path):
 # ── a fake GitHub: the REST API and an HTTPS Git server, both on 127.0.0.1 ──────────────────
 
 
-class FakeGitHub:
+class FakeGitHub(LocalServer):
     """GitHub's `GET /orgs/{org}/repos`: a Bearer token required, 3 repositories per page."""
 
     page_size = 3
@@ -443,10 +443,7 @@ class FakeGitHub:
                 response.headers["Link"] = f'<{link}{page + 1}>; rel="next", <{link}{last}>; rel="last"'
             return response
 
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
+        super().__init__(app)
 
     def add(self, org: str, name: str, clone_url: str, size: int = 10) -> None:
         self.orgs.setdefault(org, []).append({"name": name, "clone_url": clone_url, "size": size,
@@ -458,8 +455,7 @@ def github(monkeypatch: pytest.MonkeyPatch):
     fake = FakeGitHub()
     monkeypatch.setenv("GITHUB_API_URL", fake.url)
     yield fake
-    fake.server.shutdown()
-    fake.thread.join()
+    fake.close()
 
 
 @pytest.fixture
