@@ -9,7 +9,6 @@ the merged run and writes the outputs a whole-class `grader run` would have writ
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 from grader.errors import GraderError
 from grader.result import StudentResult
 from grader.run import writable_folder
-from grader.store import RunRecord, Store
+from grader.store import RunRecord, Store, finished_run
 
 SHOWN = 3  # students named in an overlap message
 
@@ -40,28 +39,7 @@ class MergeReport:
 
 def read_part(folder: Path) -> Part:
     """The last run of `folder`'s grader.db, which must have finished."""
-    database = folder / "grader.db"
-    if not database.is_file():
-        raise GraderError(f"{folder}: no grader.db here; give the --out folders of `grader run --shard K/N`")
-    store = Store(database)
-    try:
-        return _last_run(folder, store)
-    except (sqlite3.Error, TypeError, ValueError) as exc:  # ValueError covers pydantic's ValidationError
-        raise GraderError(f"{database}: not a results database this grader can read "
-                          f"({type(exc).__name__}: {str(exc)[:120]})") from None
-    finally:
-        store.close()
-
-
-def _last_run(folder: Path, store: Store) -> Part:
-    record = store.last_run()
-    if record is None:
-        raise GraderError(f"{folder}: grader.db records no run (it was written by an older grader); "
-                          "run `grader run` for it again")
-    if record.finished_at is None:
-        raise GraderError(f"{folder}: its last run did not finish (interrupted?); run the same "
-                          "`grader run` again, then merge")
-    return Part(folder, record, store.run_entries(record.id))
+    return Part(folder, *finished_run(folder, "`grader run --shard K/N`"))
 
 
 def check_parts(parts: list[Part]) -> None:

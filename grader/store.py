@@ -192,6 +192,31 @@ class Store:
             self._db.close()
 
 
+def finished_run(folder: Path, of: str) -> tuple[RunRecord, list[tuple[str, StudentResult]]]:
+    """The last run recorded in `folder`/grader.db and its rows (uid, entry); it must have finished.
+
+    Anything else is one GraderError line; `of` names the command whose --out folder is wanted.
+    """
+    database = folder / "grader.db"
+    if not database.is_file():
+        raise GraderError(f"{folder}: no grader.db here; give the --out folder of {of}")
+    store = Store(database)
+    try:
+        record = store.last_run()
+        if record is None:
+            raise GraderError(f"{folder}: grader.db records no run (it was written by an older grader); "
+                              "run `grader run` for it again")
+        if record.finished_at is None:
+            raise GraderError(f"{folder}: its last run did not finish (interrupted?); run the same "
+                              "`grader run` again first")
+        return record, store.run_entries(record.id)
+    except (sqlite3.Error, TypeError, ValueError) as exc:  # ValueError covers pydantic's ValidationError
+        raise GraderError(f"{database}: not a results database this grader can read "
+                          f"({type(exc).__name__}: {str(exc)[:120]})") from None
+    finally:
+        store.close()
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 

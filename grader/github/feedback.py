@@ -24,7 +24,7 @@ from grader.github.comment import CommentOutcome, post_feedback
 from grader.report.gradebook import student_markdown
 from grader.report.sanitize import markdown_text
 from grader.result import StudentResult, _number
-from grader.store import Store
+from grader.store import finished_run
 
 PAUSE = 1.0  # seconds between writes: GitHub asks for at least one between content-creating requests
 
@@ -50,19 +50,11 @@ def post_class_feedback(out: Path, token: str | None, env: Mapping[str, str] = o
 
     Never stops at one student's failure: each outcome is returned (and given to `on_done`).
     """
-    if not (out / "grader.db").is_file():
-        raise GraderError(f"{out}: no grader.db here; give the --out folder of `grader run` or `grader merge`")
+    record, rows = finished_run(out, "`grader run` or `grader merge`")
     if not token:
         raise GraderError("no token: pass --token or set GITHUB_TOKEN to a token that may comment on the "
                           "students' repositories (see README, Grading at scale)")
-    store = Store(out / "grader.db")
-    try:
-        record = store.last_run()
-        if record is None or record.finished_at is None:
-            raise GraderError(f"{out}: its last run did not finish; run it again before posting feedback")
-        entries = [entry for _, entry in store.run_entries(record.id)]
-    finally:
-        store.close()
+    entries = [entry for _, entry in rows]
     if students is not None:
         wanted = {name.casefold() for name in students}
         entries = [e for e in entries if e.student.casefold() in wanted]
