@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.environment import check_environment
 from grader.errors import GraderError
 from grader.exercise import Exercise
 from grader.records import read_records
@@ -35,6 +36,8 @@ def grade(exercise: Exercise, path: Path, sandbox: str = "process") -> Result:
     loaded = exercise.load_rubric()
     info = describe(path)
     started = time.monotonic()
+    if sandbox != "docker":
+        check_environment([exercise], sandbox)
     docker = docker_run(exercise) if sandbox == "docker" else None
     options = docker.options if docker else []
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
@@ -90,13 +93,10 @@ class DockerRun:
 
 def docker_run(exercise: Exercise) -> DockerRun:
     """Check the engine and the exercise's image; a fresh label for this run's containers."""
+    from grader.environment import exercise_image
     from grader.sandbox.docker import remove_run_containers
-    from grader.sandbox.image import docker_client, ensure_image
 
-    client = docker_client()
-    if client is None:
-        raise GraderError("--sandbox docker: no Docker engine answers; start the Docker daemon or use --sandbox process")
-    image = ensure_image(exercise, client)
+    client, image = exercise_image(exercise)
     run_id = uuid.uuid4().hex
     return DockerRun(image, run_id, lambda: remove_run_containers(client, run_id))
 

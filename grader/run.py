@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from grader.environment import check_environment
 from grader.errors import GraderError
 from grader.exercise import Exercise
 from grader.grade import CANCEL, GradingCancelled
@@ -99,6 +100,7 @@ def run_class(
 
     rubric = exercise.load_rubric().rubric
     late = rubric.late if options.late_from_rubric else options.late
+    check_environment([exercise], options.sandbox)  # before anything is fetched or written
     out = writable_folder(options.out)
     store = Store(out / "grader.db")
     version = fingerprint(exercise, options.sandbox)

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from grader.environment import check_environment
 from grader.errors import GraderError
 from grader.exercise import Exercise
 from grader.grade import grade
@@ -88,6 +89,7 @@ def _plans(exercise: Exercise) -> list[_Plan]:
 def validate(exercises: list[Exercise], sandbox: str = "process", jobs: int | None = None) -> list[Check]:
     """Grade every exercise's solution, starter and mutants; GraderError for an invalid rubric."""
     plans = [plan for exercise in exercises for plan in _plans(exercise)]
+    check_environment(exercises, sandbox)  # once, up front: a missing package is no wrong score
 
     def run(plan: _Plan) -> Check:
         slug = plan.exercise.slug

@@ -1,0 +1,81 @@
+"""flask-grader installed the plain way (`pip install -e .`, no dev.py): a machine that lacks an
+exercise's packages must say so and name the fix, never grade a student 0 for it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+LOG_DB = REPO / "exercises" / "mission-log-db"
+
+
+@pytest.fixture
+def plain(tmp_path: Path) -> Path:
+    """A fresh virtualenv with only `pip install -e REPO` in it: Flask, but no Flask-SQLAlchemy."""
+    root = tmp_path / "venv"
+    venv.create(root, with_pip=True)
+    python = root / "bin" / "python"
+    subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", str(REPO)],
+                   check=True, capture_output=True, timeout=600, stdin=subprocess.DEVNULL)
+    return root
+
+
+def _grader(root: Path, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([root / "bin" / "grader", *map(str, args)], cwd=REPO, capture_output=True, text=True,
+                          timeout=300, stdin=subprocess.DEVNULL, env={"PATH": f"{root / 'bin'}:/usr/bin:/bin"})
+
+
+def test_without_the_exercise_packages_every_command_refuses_and_the_named_fix_works(plain: Path, tmp_path: Path) -> None:
+    # One test, in this order: the last step installs into the virtualenv the first steps need bare.
+    run = _grader(plain, "check", "mission-log-db", LOG_DB / "solution", "--sandbox", "process")
+    assert run.returncode == 2, run
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr  # one line, no traceback, and no report blaming the student
+    assert "flask-sqlalchemy>=3.1 (not installed)" in lines[0]
+    assert f"grader packages mission-log-db | {plain / 'bin' / 'python'} -m pip install -r /dev/stdin" in lines[0]
+    assert run.stdout == ""
+
+    run = _grader(plain, "validate", "mission-log-db", "--sandbox", "process")
+    assert run.returncode == 2, run
+    assert "flask-sqlalchemy>=3.1 (not installed)" in run.stderr and "Traceback" not in run.stderr
+    assert "checks passed" not in run.stdout + run.stderr  # refused before grading anything
+
+    submissions = tmp_path / "class"
+    (submissions / "ada").mkdir(parents=True)
+    (submissions / "ada" / "app.py").write_text((LOG_DB / "solution" / "app.py").read_text())
+    out = tmp_path / "out"
+    run = _grader(plain, "run", "mission-log-db", "--from", submissions, "--out", out, "--sandbox", "process")
+    assert run.returncode == 2, run
+    assert "flask-sqlalchemy>=3.1 (not installed)" in run.stderr
+    assert not (out / "gradebook.csv").exists()
+
+    # An exercise whose packages the plain install has grades at once...
+    hello = _grader(plain, "check", "hello-mission", REPO / "exercises" / "hello-mission" / "solution",
+                    "--sandbox", "process", "--format", "json")
+    assert hello.returncode == 0, hello
+    assert '"score": 100' in hello.stdout
+    # ...and the command the error names, run as printed, is all mission-log-db needs.
+    first = _grader(plain, "check", "mission-log-db", LOG_DB / "solution", "--sandbox", "process")
+    fix = first.stderr.split("install them with: ", 1)[1].split(" (or grade", 1)[0]
+    installed = subprocess.run(["bash", "-c", f"set -o pipefail; {fix}"], cwd=REPO, capture_output=True, text=True,
+                               timeout=600, env={"PATH": f"{plain / 'bin'}:/usr/bin:/bin"})
+    assert installed.returncode == 0, installed.stderr
+    graded = _grader(plain, "check", "mission-log-db", LOG_DB / "solution", "--sandbox", "process", "--format", "json")
+    assert graded.returncode == 0, graded
+    assert '"status": "graded"' in graded.stdout and '"score": 100' in graded.stdout
+
+
+def test_a_version_the_specifier_refuses_is_named_with_the_version_found() -> None:
+    from grader.environment import missing_packages
+
+    flask = subprocess.run([sys.executable, "-c", "import flask, importlib.metadata as m; print(m.version('flask'))"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert missing_packages(["flask>=3.0"]) == []
+    assert missing_packages(["flask<2"]) == [f"flask<2 ({flask} installed)"]
+    assert missing_packages(['gunicorn-nowhere>=1; python_version < "3"']) == []  # a marker that excludes it
