@@ -19,13 +19,14 @@ from grader.errors import GraderError
 from grader.exercise import Exercise
 from grader.records import read_records
 from grader.result import Result
-from grader.scoring import score
+from grader.scoring import score, ungradable
 from grader.submission import describe, private_copy
 
 EXERCISE_INI = Path(__file__).with_name("exercise.ini")
 OUTPUT_TAIL = 4000
 # Environment variables the test process keeps; tokens and CI secrets never reach student code.
-KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
+# DOCKER_*: where the Docker engine is (its address and TLS files, never a secret of a student's).
+KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT", "DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
 
 
 def grade(exercise: Exercise, path: Path, sandbox: str = "process") -> Result:
@@ -47,18 +48,27 @@ def grade(exercise: Exercise, path: Path, sandbox: str = "process") -> Result:
         try:
             arguments = pytest_arguments(exercise, work / "submission", records_path,
                                          [*options, "--grader-sandbox", sandbox])
-            returncode, output = _run_pytest(arguments, work, loaded.rubric.limits)
+            returncode, output, timed_out = _run_pytest(arguments, work, loaded.rubric.limits)
         finally:
             if docker:
                 docker.cleanup()  # even after Ctrl-C: no container of this run outlives it
         records = read_records(records_path)
     return result_of_run(exercise, loaded, records, returncode, output, info=info, sandbox=sandbox,
-                         duration=time.monotonic() - started, warnings=warnings)
+                         duration=time.monotonic() - started, warnings=warnings, timed_out=timed_out)
 
 
 def result_of_run(exercise: Exercise, loaded, records, returncode: int, output: str, *, info, sandbox: str,
-                  duration: float, warnings: list[str]) -> Result:
-    """Score one pytest run's records; GraderError when the exercise's own tests are broken."""
+                  duration: float, warnings: list[str], timed_out: bool = False) -> Result:
+    """Score one pytest run's records; GraderError when the exercise's own tests are broken.
+
+    A run the grader itself failed (a GraderFault recorded, pytest crashed or was killed by
+    someone other than us) is `ungradable`: it gets no score, whatever the records say.
+    """
+    fault = run_fault(records, returncode, output, timed_out)
+    if fault:
+        result = ungradable(loaded, fault, submission=info, sandbox=sandbox, duration=duration, errors=warnings)
+        result.app_output, result.app_output_bytes = records.app_output, records.app_output_total
+        return result
     if records.collect_errors:
         raise GraderError(f"{exercise.tests_dir}: the exercise tests failed to load: {records.collect_errors[0]}")
     if not records.collected:
@@ -76,6 +86,24 @@ def result_of_run(exercise: Exercise, loaded, records, returncode: int, output: 
     result = score(loaded, records, submission=info, sandbox=sandbox, duration=duration, errors=errors)
     result.app_output, result.app_output_bytes = records.app_output, records.app_output_total
     return result
+
+
+PYTEST_EXIT_CODES = range(0, 6)  # pytest.ExitCode: OK .. NO_TESTS_COLLECTED
+PYTEST_INTERNAL_ERROR = 3
+
+
+def run_fault(records, returncode: int, output: str, timed_out: bool) -> str | None:
+    """Why a test run is no verdict on the app, in words; None when it is one."""
+    if records.grader_fault:
+        return records.grader_fault
+    if returncode == PYTEST_INTERNAL_ERROR:
+        return f"pytest stopped with an internal error: {_last_line(output)}"
+    if returncode < 0 and not timed_out:
+        name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else f"signal {-returncode}"
+        return f"the test process was killed by {name}, not by the grader (the host out of memory?)"
+    if returncode > 0 and returncode not in PYTEST_EXIT_CODES:
+        return f"the test process ended with exit code {returncode}: {_last_line(output)}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -134,7 +162,8 @@ def output_tail(log: Path) -> str:
         return handle.read().decode("utf-8", errors="replace")
 
 
-def _run_pytest(arguments: list[str], work: Path, limits) -> tuple[int, str]:
+def _run_pytest(arguments: list[str], work: Path, limits) -> tuple[int, str, bool]:
+    """(pytest's exit code, the tail of its output, whether the backstop had to kill it)."""
     command = [sys.executable, "-I", "-m", "pytest", *arguments]
     (work / "home").mkdir()
     env = clean_environment(work)
@@ -148,7 +177,7 @@ def _run_pytest(arguments: list[str], work: Path, limits) -> tuple[int, str]:
             returncode = _wait(process, backstop(limits))
         finally:
             _kill_group(process)
-    return returncode, output_tail(log)
+    return (process.returncode if returncode is None else returncode), output_tail(log), returncode is None
 
 
 class GradingCancelled(Exception):
@@ -158,7 +187,8 @@ class GradingCancelled(Exception):
 CANCEL = threading.Event()  # set it (e.g. on Ctrl-C in `grader run`) to stop every grading in progress
 
 
-def _wait(process: subprocess.Popen, backstop: float) -> int:
+def _wait(process: subprocess.Popen, backstop: float) -> int | None:
+    """pytest's exit code; None when the backstop ran out (the caller kills it)."""
     deadline = time.monotonic() + backstop
     while True:
         if CANCEL.is_set():
@@ -167,7 +197,7 @@ def _wait(process: subprocess.Popen, backstop: float) -> int:
             return process.wait(timeout=min(0.2, max(0.0, deadline - time.monotonic())))
         except subprocess.TimeoutExpired:
             if time.monotonic() >= deadline:
-                return -signal.SIGKILL
+                return None
 
 
 def _kill_group(process: subprocess.Popen) -> None:

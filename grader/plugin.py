@@ -7,18 +7,22 @@ Registered under the `pytest11` entry point. Inert until a submission is given, 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
 import pytest
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 from werkzeug.test import Client, TestResponse
 
 from grader import warm
 from grader.rubric import Limits, load_rubric
-from grader.sandbox import AppStartError, AppUnavailable, Connection, get_sandbox
+from grader.sandbox import AppStartError, AppUnavailable, Connection, GraderFault, get_sandbox
 from grader.testing import AppHandle
 
 MESSAGE_LIMIT = 1000
+MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -95,6 +99,8 @@ class OutcomeRecorder:
         report = yield
         if call.excinfo is not None and not report.passed:
             report.user_properties.append(("grader_message", failure_message(call.excinfo.value)))
+            if isinstance(call.excinfo.value, GraderFault):  # the machine failed mid-run: no verdict
+                self.write({"type": "grader_fault", "message": call.excinfo.value.message})
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -126,6 +132,8 @@ def failure_message(exc: BaseException) -> str:
     """What a student reads for a failed test: the assertion's own message, not the test's code."""
     if isinstance(exc, (AppUnavailable, AppStartError)):
         text = exc.message
+    elif isinstance(exc, GraderFault):
+        text = f"not graded: the grader failed ({exc.message})"
     elif isinstance(exc, AssertionError):
         text = str(exc)
         # pytest appends its introspection ("\nassert 404 == 200 ...") to a message; keep the message.
@@ -165,12 +173,18 @@ def grader_connection(request: pytest.FixtureRequest):
         else:
             sandbox = get_sandbox(config.getoption("grader_sandbox"), rubric.packages if rubric else [],
                                   config.getoption("grader_image"), config.getoption("grader_run_id"))
-            connection = sandbox.start(Path(submission).resolve(), limits, rubric.config if rubric else None)
+            prepared = _prepare(sandbox, limits, rubric.config if rubric else None)
+            connection = _start(prepared, Path(submission).resolve())
     except AppStartError as exc:
+        message = explain_missing_module(exc.message, rubric.packages if rubric else [])
         if recorder is not None:
-            recorder.write({"type": "app_error", "message": exc.message})
+            recorder.write({"type": "app_error", "message": message})
         # Cached by pytest for the session: every test fails with this, the app is tried once.
-        pytest.fail(f"the app could not start: {exc.message}", pytrace=False)
+        pytest.fail(f"the app could not start: {message}", pytrace=False)
+    except GraderFault as exc:
+        if recorder is not None:
+            recorder.write({"type": "grader_fault", "message": exc.message})
+        pytest.fail(f"not graded: the grader failed ({exc.message})", pytrace=False)
     try:
         yield connection
     finally:
@@ -180,13 +194,56 @@ def grader_connection(request: pytest.FixtureRequest):
         connection.close()
 
 
+def explain_missing_module(message: str, packages: list[str]) -> str:
+    """A student's import of a module nobody provides: say so, and what the exercise does provide.
+
+    The environment check has already made sure every package of the rubric is there, so a
+    module still missing is the submission's: not in its folder, not among the exercise's packages.
+    """
+    missing = MISSING_MODULE.search(message)
+    if not missing:
+        return message
+    names = [_requirement_name(spec) for spec in packages]
+    shown = [spec for spec, name in zip(packages, names) if name != "flask"]
+    provided = ", ".join(["Flask", *shown])
+    return (f"{message} (neither the submission nor the exercise provides {missing.group(1)!r}; "
+            f"the exercise provides: {provided})")
+
+
+def _requirement_name(spec: str) -> str:
+    try:
+        return canonicalize_name(Requirement(spec).name)
+    except InvalidRequirement:
+        return spec.strip().lower()
+
+
+def _prepare(sandbox, limits: Limits, config: dict | None):
+    """A fresh sandbox, before the submission is known: whatever fails here is the grader's fault."""
+    try:
+        return sandbox.prepare(limits, config)
+    except GraderFault:
+        raise
+    except Exception as exc:  # noqa: BLE001 - no student code has run yet
+        raise GraderFault(f"the sandbox could not be prepared: {type(exc).__name__}: {exc}") from None
+
+
+def _start(prepared, submission: Path) -> Connection:
+    """Start the submission; the app's own failures are AppStartError, anything else is ours."""
+    try:
+        return prepared.start(submission)
+    except (AppStartError, GraderFault):
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. no space left on the host to copy the files in
+        raise GraderFault(f"the submission could not be put in the sandbox: {type(exc).__name__}: {exc}") from None
+
+
 def _start_warm(start: warm.WarmStart) -> Connection:
     """Wait for this child's submission, then start it in the sandbox prepared for it."""
     submission = start.take_submission().resolve()
     if start.prepared is None:
-        raise AppStartError(start.prepare_error or "the sandbox could not be prepared")
+        raise GraderFault(start.prepare_error or "the sandbox could not be prepared")
     prepared, start.prepared = start.prepared, None  # single use: started once, closed by the fixture
-    return prepared.start(submission)
+    return _start(prepared, submission)
 
 
 @pytest.fixture

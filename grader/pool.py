@@ -18,21 +18,82 @@ import threading
 import time
 from pathlib import Path
 
-from grader.errors import GraderError
 from grader.exercise import Exercise
 from grader.grade import (
     CANCEL, GradingCancelled, backstop, clean_environment, docker_run, output_tail, result_of_run,
 )
 from grader.records import read_records
 from grader.result import Result
+from grader.sandbox.base import GraderFault
 from grader.submission import describe, private_copy
 from grader.warm import LOG, RECORDS, Spec
 
 SERVER_LOG = "server.log"
 
 
+class _Server:
+    """One fork-server process and the answers it has sent; `gone` once its output ended."""
+
+    def __init__(self, spec: Spec, scratch: Path, log_name: str) -> None:
+        self.log_path = scratch / log_name
+        self.log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-m", "grader.warm", spec.dump()], cwd=scratch,
+            env=clean_environment(scratch), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+            start_new_session=True,  # Ctrl-C reaches the grader, which cancels; not the server directly
+        )
+        self.answers: dict[int, dict] = {}
+        self.arrived = threading.Condition()
+        self.gone = False
+        self.reader = threading.Thread(target=self._read_answers, daemon=True)
+        self.reader.start()
+
+    def _read_answers(self) -> None:
+        for line in self.process.stdout:
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                continue
+            with self.arrived:
+                self.answers[answer["id"]] = answer
+                self.arrived.notify_all()
+        with self.arrived:
+            self.gone = True
+            self.arrived.notify_all()
+
+    def send(self, command: dict) -> None:
+        try:
+            self.process.stdin.write(json.dumps(command).encode() + b"\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            raise GraderFault(f"the warm grading server stopped: {self.last_log_line()}") from None
+
+    def last_log_line(self) -> str:
+        self.log.flush()
+        lines = [line for line in self.log_path.read_text(errors="replace").splitlines() if line.strip()]
+        return lines[-1] if lines else f"exit code {self.process.poll()}"
+
+    def stop(self) -> None:
+        try:
+            self.send({"op": "quit"})
+            self.process.stdin.close()
+        except (GraderFault, OSError):
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.reader.join(timeout=5)
+        self.log.close()
+
+
 class WarmPool:
-    """One fork server for a run; `grade(path)` may be called from several threads at once."""
+    """One fork server for a run; `grade(path)` may be called from several threads at once.
+
+    A server that dies (killed, out of memory) fails the gradings it had as GraderFault
+    (ungradable, graded again by `grader run`); the next grading starts a new server.
+    """
 
     def __init__(self, exercise: Exercise, sandbox: str, jobs: int) -> None:
         self.exercise = exercise
@@ -42,44 +103,30 @@ class WarmPool:
         self._docker = docker_run(exercise) if sandbox == "docker" else None
         self.run_id = self._docker.run_id if self._docker else None
         image = self._docker.image if self._docker else None
-        spec = Spec(exercise.slug, str(exercise.root), str(exercise.rubric_path), sandbox, image, self.run_id,
-                    spare=max(1, jobs), backstop=backstop(self.loaded.rubric.limits), scratch=str(self.scratch))
+        self._spec = Spec(exercise.slug, str(exercise.root), str(exercise.rubric_path), sandbox, image, self.run_id,
+                          spare=max(1, jobs), backstop=backstop(self.loaded.rubric.limits), scratch=str(self.scratch))
         (self.scratch / "home").mkdir()
-        self._log = (self.scratch / SERVER_LOG).open("wb")
-        self._server = subprocess.Popen(
-            [sys.executable, "-I", "-m", "grader.warm", spec.dump()], cwd=self.scratch,
-            env=clean_environment(self.scratch), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
-            start_new_session=True,  # Ctrl-C reaches the grader, which cancels; not the server directly
-        )
         self._lock = threading.Lock()
-        self._answers: dict[int, dict] = {}
-        self._arrived = threading.Condition(self._lock)
         self._ids = iter(range(1, 1 << 62))
-        self._gone = False
-        self._reader = threading.Thread(target=self._read_answers, daemon=True)
-        self._reader.start()
+        self.servers_started = 0
+        self._server = self._new_server()
 
-    def _read_answers(self) -> None:
-        for line in self._server.stdout:
-            answer = json.loads(line)
-            with self._arrived:
-                self._answers[answer["id"]] = answer
-                self._arrived.notify_all()
-        with self._arrived:
-            self._gone = True
-            self._arrived.notify_all()
+    def _new_server(self) -> _Server:
+        self.servers_started += 1
+        return _Server(self._spec, self.scratch, SERVER_LOG if self.servers_started == 1
+                       else f"server-{self.servers_started}.log")
 
-    def _send(self, command: dict) -> None:
-        try:
-            self._server.stdin.write(json.dumps(command).encode() + b"\n")
-            self._server.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            raise GraderError(f"the grading server stopped: {self._last_log_line()}", exit_code=1) from None
+    def _current_server(self) -> _Server:
+        """The live server; a new one when the last one died."""
+        with self._lock:
+            if self._server.gone or self._server.process.poll() is not None:
+                old, self._server = self._server, self._new_server()
+                old.stop()
+            return self._server
 
-    def _last_log_line(self) -> str:
-        self._log.flush()
-        lines = [line for line in (self.scratch / SERVER_LOG).read_text(errors="replace").splitlines() if line.strip()]
-        return lines[-1] if lines else f"exit code {self._server.poll()}"
+    @property
+    def server_pid(self) -> int:
+        return self._server.process.pid
 
     def grade(self, path: Path) -> Result:
         """Grade the app at `path`, as grader.grade.grade does; GradingCancelled once CANCEL is set."""
@@ -91,29 +138,31 @@ class WarmPool:
         answer = None
         try:
             warnings = private_copy(path, folder / "submission")
-            self._send({"op": "grade", "id": job, "submission": str(folder / "submission")})
-            answer = self._wait(job)
+            server = self._current_server()
+            server.send({"op": "grade", "id": job, "submission": str(folder / "submission")})
+            answer = self._wait(server, job)
             work = Path(answer["work"])
             records = read_records(work / RECORDS)
             output = output_tail(work / LOG) if (work / LOG).exists() else ""
             return result_of_run(self.exercise, self.loaded, records, answer["returncode"], output, info=info,
-                                 sandbox=self.sandbox, duration=time.monotonic() - started, warnings=warnings)
+                                 sandbox=self.sandbox, duration=time.monotonic() - started, warnings=warnings,
+                                 timed_out=bool(answer.get("expired")))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
             if answer is not None:
                 shutil.rmtree(answer["work"], ignore_errors=True)
 
-    def _wait(self, job: int) -> dict:
+    def _wait(self, server: _Server, job: int) -> dict:
         cancel_sent = False
-        with self._arrived:
-            while job not in self._answers:
-                if self._gone:
-                    raise GraderError(f"the grading server stopped: {self._last_log_line()}", exit_code=1)
+        with server.arrived:
+            while job not in server.answers:
+                if server.gone:
+                    raise GraderFault(f"the warm grading server stopped: {server.last_log_line()}")
                 if CANCEL.is_set() and not cancel_sent:
-                    self._send({"op": "cancel", "id": job})
+                    server.send({"op": "cancel", "id": job})
                     cancel_sent = True
-                self._arrived.wait(timeout=0.2)
-            answer = self._answers.pop(job)
+                server.arrived.wait(timeout=0.2)
+            answer = server.answers.pop(job)
         if answer.get("cancelled") or cancel_sent:
             shutil.rmtree(answer["work"], ignore_errors=True)
             raise GradingCancelled()
@@ -121,18 +170,7 @@ class WarmPool:
 
     def close(self) -> None:
         """Stop the server and every child; remove every folder and (docker) container of this pool."""
-        try:
-            self._send({"op": "quit"})
-            self._server.stdin.close()
-        except (GraderError, OSError):
-            pass
-        try:
-            self._server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._server.kill()
-            self._server.wait()
-        self._reader.join(timeout=5)
-        self._log.close()
+        self._server.stop()
         if self._docker is not None:
             self._docker.cleanup()
         shutil.rmtree(self.scratch, ignore_errors=True)

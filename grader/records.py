@@ -31,6 +31,7 @@ class RunRecords:
     collected: list[CollectedTest] = field(default_factory=list)
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     app_error: str | None = None
+    grader_fault: str | None = None  # the grading machine failed (GraderFault): no verdict on the app
     collect_errors: list[str] = field(default_factory=list)
     app_output: str = ""
     app_output_total: int = 0
@@ -69,6 +70,8 @@ def _add(records: RunRecords, record: dict) -> None:
         )
     elif kind == "app_error" and isinstance(record.get("message"), str):
         records.app_error = records.app_error or record["message"]
+    elif kind == "grader_fault" and isinstance(record.get("message"), str):
+        records.grader_fault = records.grader_fault or record["message"][:1000]
     elif kind == "app_output" and isinstance(record.get("text"), str):
         records.app_output = record["text"][: 64 * 1024]
         total = record.get("total")

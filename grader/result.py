@@ -9,9 +9,23 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer
 SCHEMA_VERSION = 1
 
 
-def _number(value: float) -> int | float:
-    # 80.0 → 80: scores read as people write them.
+def _number(value: float | None) -> int | float | None:
+    # 80.0 → 80: scores read as people write them. None (no score: ungradable) stays None.
+    if value is None:
+        return None
     return int(value) if float(value).is_integer() else round(value, 2)
+
+
+# What each status means, and what a teacher does about it (the README's table says the same).
+STATUSES = {
+    "graded": "graded: the score is the submission's",
+    "error": "the app did not start: a score of 0, the student's to fix",
+    "ungradable": "not graded: the grader failed, not the submission; no score until it is graded again",
+    "missing": "no repository for this student: a score of 0",
+    "unreachable": "the repository could not be fetched: a score of 0",
+}
+UNGRADABLE_NOTE = ("This is not a fault of the submission: the grader failed while grading it. "
+                   "It has no score until it is graded again.")
 
 
 class TestOutcome(BaseModel):
@@ -47,15 +61,19 @@ class SubmissionInfo(BaseModel):
 
 
 class Result(BaseModel):
-    """The canonical grading result (`grader check --format json` prints exactly this)."""
+    """The canonical grading result (`grader check --format json` prints exactly this).
+
+    status: graded | error (the app did not start: 0) | ungradable (the grader failed, not the
+    app: `score` is None, `criteria` is empty and `errors[0]` says what failed).
+    """
 
     model_config = ConfigDict(populate_by_name=True)
 
     schema_version: int = Field(SCHEMA_VERSION, alias="schema")
     exercise: str
     submission: SubmissionInfo
-    status: Literal["graded", "error"]
-    score: float
+    status: Literal["graded", "error", "ungradable"]
+    score: float | None
     max_score: int
     criteria: list[CriterionResult]
     sandbox: str
@@ -67,7 +85,7 @@ class Result(BaseModel):
     app_output_bytes: int = Field(0, exclude=True)
 
     @field_serializer("score")
-    def _score(self, value: float) -> int | float:
+    def _score(self, value: float | None) -> int | float | None:
         return _number(value)
 
     @field_serializer("duration")
@@ -92,13 +110,14 @@ class LateInfo(BaseModel):
 class StudentResult(BaseModel):
     """One gradebook row: a student, what was graded, the Result (if any) and the final score.
 
-    status: graded | error (the app could not be graded) | missing (no repository) |
-    unreachable (the repository could not be fetched). `score` is after the late penalty.
+    status: graded | error (the app did not start) | ungradable (the grader failed: no score) |
+    missing (no repository) | unreachable (the repository could not be fetched). `score` is
+    after the late penalty; None only when ungradable.
     """
 
     student: str
-    status: Literal["graded", "error", "missing", "unreachable"]
-    score: float = 0.0
+    status: Literal["graded", "error", "ungradable", "missing", "unreachable"]
+    score: float | None = 0.0
     max_score: int
     reason: str | None = None
     commit: str | None = None
@@ -109,5 +128,5 @@ class StudentResult(BaseModel):
     result: Result | None = None
 
     @field_serializer("score")
-    def _score(self, value: float) -> int | float:
+    def _score(self, value: float | None) -> int | float | None:
         return _number(value)

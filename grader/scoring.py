@@ -48,7 +48,7 @@ def score(
     duration: float,
     errors: list[str] | None = None,
 ) -> Result:
-    """Build the Result. An app that could not start scores 0 with its error on every criterion."""
+    """Build the Result. An app that could not start scores 0, its start error said once (errors[0])."""
     errors = list(errors or [])
     by_criterion = tests_by_criterion(loaded, records.collected)
     criteria = [
@@ -58,9 +58,11 @@ def score(
     if records.app_error:
         status = "error"
         errors.insert(0, f"the app could not start: {records.app_error}")
+        # Every test failed for that one reason: say it once, not under each test of each criterion.
         for result in criteria:
-            result.points, result.status = 0, "fail"
-            result.feedback = f"The app could not start: {records.app_error}"
+            result.points, result.status, result.feedback = 0, "fail", None
+            for test in result.tests:
+                test.message = None
     return Result(
         exercise=loaded.rubric.exercise,
         submission=submission,
@@ -71,6 +73,29 @@ def score(
         sandbox=sandbox,
         duration=duration,
         errors=errors,
+    )
+
+
+def ungradable(
+    loaded: LoadedRubric,
+    fault: str,
+    *,
+    submission: SubmissionInfo,
+    sandbox: str,
+    duration: float,
+    errors: list[str] | None = None,
+) -> Result:
+    """The Result of a run the grader itself failed: no score, no criteria, the fault as errors[0]."""
+    return Result(
+        exercise=loaded.rubric.exercise,
+        submission=submission,
+        status="ungradable",
+        score=None,
+        max_score=loaded.rubric.max_score,
+        criteria=[],
+        sandbox=sandbox,
+        duration=duration,
+        errors=[f"the grader failed: {fault}", *(errors or [])],
     )
 
 

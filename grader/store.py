@@ -7,6 +7,7 @@ the stores of several shards.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -26,7 +27,7 @@ CREATE TABLE IF NOT EXISTS results (
     student     TEXT NOT NULL,
     source_key  TEXT,              -- commit SHA, or a hash of the files for folders without Git
     status      TEXT NOT NULL,
-    score       REAL NOT NULL,
+    score       REAL,              -- NULL: ungradable (no score)
     max_score   INTEGER NOT NULL,
     graded_at   TEXT NOT NULL,
     entry       TEXT NOT NULL,     -- the StudentResult as JSON
@@ -49,7 +50,7 @@ CREATE TABLE IF NOT EXISTS run_results (
     PRIMARY KEY (run, position)
 );
 """
-REUSABLE = ("graded", "error")  # outcomes that depend only on the commit and the exercise
+REUSABLE = ("graded", "error")  # outcomes that depend only on the commit and the exercise; never "ungradable"
 COLUMNS = "uid, exercise, fingerprint, student, source_key, status, score, max_score, graded_at, entry, app_output"
 
 
@@ -71,6 +72,10 @@ class RunRecord:
 
     def label(self) -> str:
         return f"shard {self.shard}" if self.shard else "the whole class"
+
+
+class StoreFull(Exception):
+    """A result could not be written (the disk is full, the file is read-only); what is saved stays."""
 
 
 class Store:
@@ -95,7 +100,7 @@ class Store:
     def save(self, exercise: str, fingerprint: str, source_key: str | None, entry: StudentResult) -> int:
         """Keep one result; returns its row id (for `finish_run`)."""
         output = entry.result.app_output if entry.result else ""
-        with self._lock:
+        with self._lock, _writing(self.path):
             cursor = self._db.execute(
                 f"INSERT INTO results ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (uuid.uuid4().hex, exercise, fingerprint, entry.student, source_key, entry.status, entry.score,
@@ -120,16 +125,19 @@ class Store:
 
     def begin_run(self, record: RunRecord) -> int:
         record.started_at = _now()
-        with self._lock:
-            cursor = self._db.execute("INSERT INTO runs (exercise, started_at, record) VALUES (?, ?, ?)",
-                                      (record.exercise, record.started_at, _record_json(record)))
+        try:
+            with self._lock, _writing(self.path):
+                cursor = self._db.execute("INSERT INTO runs (exercise, started_at, record) VALUES (?, ?, ?)",
+                                          (record.exercise, record.started_at, _record_json(record)))
+        except StoreFull as exc:
+            raise GraderError(f"{exc}; free some space (or choose another --out) and run again", 1) from None
         record.id = cursor.lastrowid
         return record.id
 
     def finish_run(self, record: RunRecord, results: list[int]) -> None:
         """The run's gradebook is these stored results, in this order; the run is complete."""
         record.finished_at = _now()
-        with self._lock:
+        with self._lock, _writing(self.path):
             self._db.execute("BEGIN")
             try:
                 self._db.executemany("INSERT INTO run_results (run, position, result) VALUES (?, ?, ?)",
@@ -217,6 +225,15 @@ def finished_run(folder: Path, of: str) -> tuple[RunRecord, list[tuple[str, Stud
         store.close()
 
 
+@contextlib.contextmanager
+def _writing(path: Path):
+    """SQLite's 'database or disk is full' (and any other failed write) as StoreFull, naming the file."""
+    try:
+        yield
+    except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
+        raise StoreFull(f"{path}: cannot save ({exc})") from None
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -229,10 +246,19 @@ def _record_json(record: RunRecord) -> str:
 
 
 def _upgrade(db: sqlite3.Connection) -> None:
-    """Stores written before results had a uid get one for every row."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(results)")}
+    """Stores of older graders: every row gets a uid; `score` may be NULL (ungradable)."""
+    columns = {row[1]: row for row in db.execute("PRAGMA table_info(results)")}
     if "uid" not in columns:
         db.execute("ALTER TABLE results ADD COLUMN uid TEXT")
+    if columns["score"][3]:  # NOT NULL: SQLite cannot drop a constraint, so copy into a new table
+        create = SCHEMA.split("CREATE TABLE IF NOT EXISTS results", 1)[1].split(";", 1)[0]
+        db.executescript(
+            f"BEGIN; CREATE TABLE results_upgraded {create};"
+            f" INSERT INTO results_upgraded (id, {COLUMNS}) SELECT id, {COLUMNS} FROM results;"
+            " DROP TABLE results; ALTER TABLE results_upgraded RENAME TO results;"
+            " CREATE INDEX results_reuse ON results (exercise, fingerprint, student, source_key);"
+            " CREATE INDEX results_student ON results (student, graded_at); COMMIT;"
+        )
     db.execute("UPDATE results SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL")
     db.execute("CREATE UNIQUE INDEX IF NOT EXISTS results_uid ON results (uid)")
 

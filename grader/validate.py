@@ -96,6 +96,8 @@ def validate(exercises: list[Exercise], sandbox: str = "process", jobs: int | No
         if not plan.folder.is_dir():
             return Check(slug, plan.name, plan.expectation, None, False, f"{plan.folder} is missing", plan.about)
         result = grade(plan.exercise, plan.folder, sandbox)
+        if result.status == "ungradable":  # no verdict on the exercise either way
+            return Check(slug, plan.name, plan.expectation, None, False, result.errors[0], plan.about)
         problem = plan.judge(result)
         note = "; ".join(filter(None, [problem, *result.errors]))
         return Check(slug, plan.name, plan.expectation, result.score, not problem, note, plan.about)

@@ -12,7 +12,9 @@ one submission to the next.
 Protocol, one JSON document per line on the server's stdin and stdout:
 
     → {"op": "grade", "id": N, "submission": PATH}
-    ← {"id": N, "returncode": CODE, "work": DIR}    DIR holds records.jsonl and pytest.log
+    ← {"id": N, "returncode": CODE, "work": DIR, "expired": BOOL}
+                                                    DIR holds records.jsonl and pytest.log;
+                                                    expired: killed at the backstop
     → {"op": "cancel", "id": N}                     its answer carries "cancelled": true
     → {"op": "quit"} or end of input                every child killed, their folders removed
 """
@@ -101,6 +103,7 @@ class _Child:
     job: int | None = None
     deadline: float = math.inf
     cancelled: bool = False
+    expired: bool = False  # killed by us at the backstop: the app hung, it is the app's verdict
 
 
 def warm_imports(sandbox: str, packages: list[str]) -> None:
@@ -207,7 +210,7 @@ class ForkServer:
         now = time.monotonic()
         for child in self.busy.values():
             if child.deadline <= now:
-                child.deadline = math.inf
+                child.deadline, child.expired = math.inf, True
                 _kill_group(child.pid)
 
     # -- children ----------------------------------------------------------------------------
@@ -224,7 +227,7 @@ class ForkServer:
             child = self.busy.pop(pid, None)
             if child is not None:
                 os.close(child.job_fd)
-                answer = {"id": child.job, "returncode": code, "work": str(child.work)}
+                answer = {"id": child.job, "returncode": code, "work": str(child.work), "expired": child.expired}
                 if child.cancelled:
                     answer["cancelled"] = True
                 os.write(self.channel_out, json.dumps(answer).encode() + b"\n")
@@ -307,7 +310,7 @@ def _child(spec: Spec, work: Path, job_fd: int) -> int:
     try:
         sandbox = get_sandbox(spec.sandbox, rubric.packages, spec.image, spec.run_id)
         prepared = sandbox.prepare(rubric.limits, rubric.config)
-    except Exception as exc:  # noqa: BLE001 - reported to the test run as "the app could not start"
+    except Exception as exc:  # noqa: BLE001 - no submission yet: the test run reports it as a grader fault
         error = getattr(exc, "message", None) or f"the sandbox could not be prepared: {type(exc).__name__}: {exc}"
     CURRENT = WarmStart(job_fd, prepared, error)
     exercise = Exercise(spec.slug, Path(spec.root), Path(spec.rubric))

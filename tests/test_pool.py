@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.errors import GraderError
 from grader.exercise import Exercise, find_exercise
 from grader.grade import CANCEL, GradingCancelled, grade
 from grader.pool import WarmPool
+from grader.sandbox.base import GraderFault
 
 HELLO = find_exercise("hello-mission")
 
@@ -211,12 +211,14 @@ def test_cancel_stops_a_grading_at_once(tmp_path: Path):
         assert pool.grade(HELLO.solution_dir).score == 100  # the pool goes on
 
 
-def test_a_server_that_dies_is_one_clear_error(tmp_path: Path):
+def test_a_server_that_dies_is_a_grader_fault_and_the_next_grading_gets_a_new_server(tmp_path: Path):
     folder = app_folder(tmp_path / "slow", SLOW_APP)
     with WarmPool(HELLO, "process", jobs=1) as pool:
-        threading.Timer(1.0, lambda: os.killpg(pool._server.pid, signal.SIGKILL)).start()
-        with pytest.raises(GraderError, match="the grading server stopped"):
+        threading.Timer(1.0, lambda: os.killpg(pool.server_pid, signal.SIGKILL)).start()
+        with pytest.raises(GraderFault, match="the warm grading server stopped"):
             pool.grade(folder)
+        assert pool.grade(HELLO.solution_dir).score == 100
+        assert pool.servers_started == 2
 
 
 @pytest.mark.docker

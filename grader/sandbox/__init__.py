@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grader.sandbox.base import (
-    TEST_CONFIG, AppStartError, AppUnavailable, Connection, RenderedTemplate, Route, Sandbox,
+    TEST_CONFIG, AppStartError, AppUnavailable, Connection, GraderFault, RenderedTemplate, Route, Sandbox,
 )
 
 SANDBOXES = ("inprocess", "process", "docker")
@@ -29,6 +29,6 @@ def get_sandbox(
 
 
 __all__ = [
-    "SANDBOXES", "TEST_CONFIG", "AppStartError", "AppUnavailable", "Connection", "RenderedTemplate", "Route",
+    "SANDBOXES", "TEST_CONFIG", "AppStartError", "AppUnavailable", "Connection", "GraderFault", "RenderedTemplate", "Route",
     "Sandbox", "get_sandbox",
 ]

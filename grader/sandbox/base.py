@@ -49,6 +49,19 @@ class AppStartError(Exception):
         self.message = message
 
 
+class GraderFault(Exception):
+    """The grading machine failed, not the submission (the Docker engine stopped answering, a
+    sandbox could not be set up, the host ran out of disk): the run is `ungradable`, never a 0.
+
+    Raised on the trusted side only, from what the grader itself sees; nothing a student's app
+    sends can raise it.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class AppUnavailable(Exception):
     """One request could not be answered (timeout, crash); fails that test only."""
 

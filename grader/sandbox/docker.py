@@ -13,10 +13,11 @@ from pathlib import Path
 
 import docker
 import docker.errors
+import requests.exceptions
 from docker.types import Mount, Ulimit
 
 from grader.rubric import Limits
-from grader.sandbox.base import AppStartError, Prepared, Sandbox
+from grader.sandbox.base import AppStartError, GraderFault, Prepared, Sandbox
 from grader.sandbox.process import preload_modules
 from grader.sandbox.remote import AgentConnection, OutputBuffer, PreparedAgent, Transport, close_quietly
 
@@ -113,26 +114,61 @@ class DockerSandbox(Sandbox):
 
             self._client = docker_client()
             if self._client is None:
-                raise AppStartError("no Docker engine answers (is the daemon running?)")
+                raise GraderFault("no Docker engine answers (is the daemon running?)")
         return self._client
 
     def prepare(self, limits: Limits, config: dict | None = None) -> Prepared:
-        container = self.client.containers.create(**container_options(self.image, limits, self.packages, self.run_id))
+        try:
+            container = self.client.containers.create(**container_options(self.image, limits, self.packages, self.run_id))
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+            raise GraderFault(f"the Docker engine could not create a container: {engine_error(exc)}") from None
         try:
             connection = _ContainerConnection(container, limits, config)
             connection.launch()  # the container runs the agent, which imports Flask and waits
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+            _remove_quietly(container)
+            raise GraderFault(f"the Docker engine could not start a container: {engine_error(exc)}") from None
         except BaseException:
-            container.remove(force=True, v=True)
+            _remove_quietly(container)
             raise
         return _PreparedContainer(connection)
+
+
+def engine_error(exc: BaseException) -> str:
+    """An engine error in one line: the daemon's own explanation when it gave one."""
+    explanation = getattr(exc, "explanation", None)
+    text = explanation.decode(errors="replace") if isinstance(explanation, bytes) else str(explanation or exc)
+    return " ".join(text.split())[:300] or type(exc).__name__
+
+
+def engine_fault() -> str | None:
+    """'the Docker engine stopped answering' when it no longer answers a ping, else None."""
+    from grader.sandbox.image import docker_client
+
+    return None if docker_client() is not None else "the Docker engine stopped answering"
+
+
+def _remove_quietly(container) -> None:
+    try:
+        container.remove(force=True, v=True)
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+        pass  # the engine is gone; remove_run_containers cleans up after the run
 
 
 class _PreparedContainer(PreparedAgent):
     """A running container whose agent waits; the submission is copied into its /app volume at start."""
 
     def put_files(self, submission: Path) -> None:
-        if not self.connection.container.put_archive("/app", submission_tar(submission)):
-            raise AppStartError("could not copy the submission into the container")
+        archive = submission_tar(submission)
+        try:
+            copied = self.connection.container.put_archive("/app", archive)
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+            # The engine refuses an archive that does not fit /app's quota: that is the submission's.
+            if engine_fault() is None and "no space" in engine_error(exc).lower():
+                raise AppStartError(f"the submission does not fit the app's folder: {engine_error(exc)}") from None
+            raise GraderFault(engine_fault() or f"could not copy the submission into the container: {engine_error(exc)}") from None
+        if not copied:
+            raise GraderFault("the Docker engine did not copy the submission into the container")
 
 
 class _ContainerConnection(AgentConnection):
@@ -157,6 +193,7 @@ class DockerTransport(Transport):
         self.container = container
         self.output = output
         self._killed = False
+        self._fault: str | None = None
         attached = container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
         self._attached = attached
         self._socket: socket.socket = getattr(attached, "_sock", attached)
@@ -216,6 +253,19 @@ class DockerTransport(Transport):
             except docker.errors.APIError:
                 pass  # already stopped
         close_quietly(self._attached, self._socket)
+
+    def fault(self) -> str | None:
+        if self._fault is None:  # only a fault is remembered: an engine may fail later
+            fault = engine_fault()
+            if fault is None:
+                try:
+                    self.container.reload()
+                except docker.errors.NotFound:
+                    fault = "the app's container was removed while it was being graded"
+                except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+                    fault = engine_fault()
+            self._fault = fault
+        return self._fault
 
     def exit_reason(self) -> str:
         try:

@@ -205,6 +205,16 @@ class ProcessTransport(Transport):
         self._drain.join(timeout=1)
         close_quietly(self.process.stdin, self.process.stdout, self.process.stderr)
 
+    def fault(self) -> str | None:
+        # The jail's own signed line: it could not build the sandbox (a mount, a namespace), which
+        # is this machine's failure. The app cannot forge it: it does not know the token.
+        if self.process.poll() != SETUP_FAILED:
+            return None
+        self._drain.join(timeout=1)
+        prefix = f"sandbox-{self._token}: "
+        lines = [line for line in self.output.text().splitlines() if self._token and line.startswith(prefix)]
+        return f"the sandbox could not be set up: {lines[-1][len(prefix):]}" if lines else None
+
     def exit_reason(self) -> str:
         try:
             code = self.process.wait(timeout=1)

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader.rubric import Limits
-from grader.sandbox.base import AppStartError, AppUnavailable, Connection, Prepared, RenderedTemplate, Route, app_config
+from grader.sandbox.base import (
+    AppStartError, AppUnavailable, Connection, GraderFault, Prepared, RenderedTemplate, Route, app_config,
+)
 from grader.sandbox.protocol import MAX_BODY, FrameBuffer, ProtocolError, encode
 
 OUTPUT_LIMIT = 64 * 1024
@@ -63,6 +65,11 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     def exit_reason(self) -> str:
         """Why the agent ended, in words: 'exit code 1', 'killed by SIGKILL (out of memory?)'."""
+
+    def fault(self) -> str | None:
+        """After a call failed: the grader's own failure behind it, if any ('the Docker engine
+        stopped answering'), else None (the app is to blame). Asked of the trusted side only."""
+        return None
 
 
 def last_words(output: str, limit: int = 200) -> str:
@@ -182,18 +189,25 @@ class AgentConnection(Connection):
                     raise _Gone(transport.exit_reason())
                 frames.feed(chunk)
         except TimeoutError:
-            self._stop()
+            self._blame(transport)
             raise
         except (EOFError, OSError):
             reason = transport.exit_reason()
-            self._stop()
+            self._blame(transport)
             raise _Gone(reason) from None
         except ProtocolError as exc:
             self._stop()
             raise _Gone(f"it sent an invalid reply: {exc}") from None
         except _Gone:
-            self._stop()
+            self._blame(transport)
             raise
+
+    def _blame(self, transport: Transport) -> None:
+        """Stop the agent; raise GraderFault when the failure was the grader's, not the app's."""
+        fault = transport.fault()
+        self._stop()
+        if fault:
+            raise GraderFault(fault)
 
     def create(self, args: list, kwargs: dict) -> Connection:
         header = {"op": "create", "args": list(args), "kwargs": dict(kwargs)}
