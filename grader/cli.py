@@ -41,7 +41,8 @@ def cli() -> None:
 def check(exercise: str, path: Path, fmt: str, output: Path | None, sandbox: str) -> None:
     """Grade the Flask app at PATH (default: .) against EXERCISE (a slug or an exercise folder).
 
-    Exits 0 when the app was graded, whatever its score; 2 on bad input.
+    Exits 0 when the app was graded, whatever its score (an app that does not start scores 0);
+    1 when the grader itself failed (the report says "not graded"); 2 on bad input.
     """
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     if fmt == "github" and output is not None:
@@ -49,15 +50,18 @@ def check(exercise: str, path: Path, fmt: str, output: Path | None, sandbox: str
     result = grade(find_exercise(exercise), path, sandbox)
     if fmt == "github":
         _github_feedback(result, path)
-        return
-    if output is None:
+    elif output is None:
         click.echo(render(result, fmt, color=fmt == "text" and sys.stdout.isatty()), nl=False)
-        return
-    try:
-        output.write_text(render(result, fmt), encoding="utf-8")
-    except OSError as exc:
-        raise GraderError(f"{output}: cannot write the report ({exc.strerror})") from None
-    click.echo(f"{result.exercise}: {_number(result.score)} / {result.max_score} → {output}", err=True)
+    else:
+        try:
+            output.write_text(render(result, fmt), encoding="utf-8")
+        except OSError as exc:
+            raise GraderError(f"{output}: cannot write the report ({exc.strerror})") from None
+        score = "not graded" if result.score is None else f"{_number(result.score)} / {result.max_score}"
+        click.echo(f"{result.exercise}: {score} → {output}", err=True)
+    if result.status == "ungradable":
+        raise GraderError(f"not graded: the grader failed, not the submission ({result.errors[0]}); "
+                          "fix the cause and run it again", 1)
 
 
 def _github_feedback(result, path: Path) -> None:
@@ -154,20 +158,45 @@ def run(exercise: str, source: str, out: Path, jobs: int | None, deadline: str |
         gradebook_format=gradebook_format, shard=shard,
     )
     with RunProgress(sys.stdout.isatty()) as progress:
-        report = run_class(found, options, progress.start, progress.done)
+        report = run_class(found, options, progress.start, progress.done, progress.retry)
     if report.interrupted:
         click.echo(f"grader: interrupted; {len(report.entries)} results are saved in {out / 'grader.db'} "
                    "— run the same command again to grade the rest", err=True)
         sys.exit(130)
-    written = write_outputs(out, report.entries, report.record, gradebook_format)
+    try:
+        written = write_outputs(out, report.entries, report.record, gradebook_format)
+    except OSError as exc:
+        raise GraderError(f"--out {out}: cannot write the gradebook and reports ({exc.strerror}); the results "
+                          f"graded so far are kept in {out / 'grader.db'}: free some space and run the same "
+                          "command again", 1) from None
     where = f" in shard {shard}" if shard else ""
     click.echo(f"{len(report.entries)} submissions{where}: {report.graded} newly graded, {report.reused} unchanged "
                f"since the last run — {_statuses(report.entries)}; wrote {', '.join(str(p) for p in written)}")
+    if report.unsaved:
+        click.echo(f"grader: warning: some results could not be kept ({report.unsaved}); they are graded again "
+                   "by the next run", err=True)
+    if report.ungradable:
+        _exit_ungradable(report.ungradable)
+
+
+def _exit_ungradable(entries) -> None:
+    """Say how many submissions the grader failed on, and why (one reason per cause), then exit 1."""
+    from grader.report.sanitize import clean
+
+    reasons = Counter(entry.reason or "no reason recorded" for entry in entries)
+    why = "; ".join(f"{clean(reason, 200)} ({count}×)" if count > 1 else clean(reason, 200)
+                    for reason, count in reasons.most_common(3))
+    more = f"; and {len(reasons) - 3} other reasons" if len(reasons) > 3 else ""
+    click.echo(f"grader: {len(entries)} submission{'s' if len(entries) != 1 else ''} could not be graded "
+               f"because the grader failed, not the students: {why}{more}. Their gradebook cells are empty; "
+               "fix the cause and run the same command again: only they are graded again.", err=True)
+    sys.exit(1)
 
 
 def _statuses(entries) -> str:
     counts = Counter(entry.status for entry in entries)
-    return ", ".join(f"{counts[s]} {s}" for s in ("graded", "error", "missing", "unreachable") if counts[s]) or "none"
+    order = ("graded", "error", "ungradable", "missing", "unreachable")
+    return ", ".join(f"{counts[s]} {s}" for s in order if counts[s]) or "none"
 
 
 @cli.command()
@@ -259,8 +288,8 @@ def history(student: str, out: Path, exercise: str | None) -> None:
         table.add_column(column, justify="right" if column in ("Score", "Late") else "left")
     for graded_at, name, entry in rows:
         late = f"-{_number(entry.late.penalty)}" if entry.late.penalty else ""
-        table.add_row(graded_at, name, (entry.commit or "")[:10], entry.status,
-                      f"{_number(entry.score)} / {entry.max_score}", late)
+        score = "—" if entry.score is None else f"{_number(entry.score)} / {entry.max_score}"
+        table.add_row(graded_at, name, (entry.commit or "")[:10], entry.status, score, late)
     Console(highlight=False, width=None if sys.stdout.isatty() else 140).print(table)
 
 

@@ -17,9 +17,11 @@ from grader.grade import CANCEL, GradingCancelled
 from grader.pool import WarmPool
 from grader.result import LateInfo, Result, StudentResult, SubmissionInfo
 from grader.rubric import LatePolicy
+from grader.sandbox.base import GraderFault
+from grader.scoring import ungradable
 from grader.shard import Shard
 from grader.sources import Submission
-from grader.store import RunRecord, Store
+from grader.store import RunRecord, Store, StoreFull
 from grader.submission import content_key
 
 
@@ -51,6 +53,12 @@ class RunReport:
     graded: int = 0
     reused: int = 0
     interrupted: bool = False
+    unsaved: str | None = None  # why some results could not be kept in grader.db (its disk is full)
+
+    @property
+    def ungradable(self) -> list[StudentResult]:
+        """The rows with no score because the grader failed (after every attempt)."""
+        return [e for e in self.entries if e.status == "ungradable"]
 
 
 def fingerprint(exercise: Exercise, sandbox: str) -> str:
@@ -79,6 +87,9 @@ def make_entry(submission: Submission, result: Result | None, late: LatePolicy |
     }
     if result is None:
         return StudentResult(status=submission.status, late=LateInfo(days=submission.late_days), **base)
+    if result.status == "ungradable":  # no score at all: not a 0, not a late 0
+        return StudentResult(status="ungradable", score=None, late=LateInfo(days=round(submission.late_days, 3)),
+                             result=result, **{**base, "reason": result.errors[0]})
     penalty = late.penalty(submission.late_days, max_score) if late and result.status == "graded" else 0.0
     return StudentResult(
         status=result.status,
@@ -94,8 +105,13 @@ def run_class(
     options: RunOptions,
     on_start: Callable[[int], None] = lambda total: None,
     on_done: Callable[[StudentResult, bool], None] = lambda entry, reused: None,
+    on_retry: Callable[[str, str, int], None] = lambda student, reason, attempt: None,
 ) -> RunReport:
-    """Grade every submission of SOURCE; results are saved one by one as they finish."""
+    """Grade every submission of SOURCE; results are saved one by one as they finish.
+
+    A grading the grader itself failed (ungradable) is tried up to ATTEMPTS times; `on_retry`
+    hears each failed attempt (student, reason, attempt number).
+    """
     from grader.sources.collect import collect
 
     rubric = exercise.load_rubric().rubric
@@ -122,7 +138,10 @@ def run_class(
         for submission in submissions:
             if submission.status != "ok":
                 entries[submission.student] = make_entry(submission, None, late, rubric.max_score)
-                rows[submission.student] = store.save(exercise.slug, version, None, entries[submission.student])
+                try:
+                    rows[submission.student] = store.save(exercise.slug, version, None, entries[submission.student])
+                except StoreFull as exc:
+                    report.unsaved = str(exc)
                 on_done(entries[submission.student], False)
                 continue
             key = source_key(submission)
@@ -138,12 +157,19 @@ def run_class(
         pool = WarmPool(exercise, options.sandbox, options.jobs) if todo else None
 
         def grade_one(submission: Submission) -> StudentResult:
-            result = pool.grade(submission.path)
-            # The grader's scratch path means nothing to a reader: name the student's repository.
-            result.submission = SubmissionInfo(path=submission.extra.get("repo") or submission.student,
-                                               commit=submission.commit)
+            shown = SubmissionInfo(path=submission.extra.get("repo") or submission.student, commit=submission.commit)
+            for attempt in range(1, ATTEMPTS + 1):
+                result = _attempt(pool, exercise, submission, shown)
+                if result.status != "ungradable" or attempt == ATTEMPTS:
+                    break
+                on_retry(submission.student, result.errors[0], attempt)
             entry = make_entry(submission, result, late, rubric.max_score)
-            rows[submission.student] = store.save(exercise.slug, version, source_key(submission), entry)
+            try:
+                rows[submission.student] = store.save(exercise.slug, version, source_key(submission), entry)
+            except StoreFull as exc:  # not kept, so not final: ungradable here, graded again next run
+                report.unsaved = str(exc)
+                entry = make_entry(submission, _fault(exercise, shown, f"the result could not be saved: {exc}"),
+                                   late, rubric.max_score)
             return entry
 
         try:
@@ -154,10 +180,35 @@ def run_class(
         report.graded = sum(1 for s in todo if s.student in entries)
     order = [s.student for s in submissions if s.student in entries]
     report.entries = [entries[name] for name in order]
-    if not report.interrupted:
-        store.finish_run(record, [rows[name] for name in order])
+    if not report.interrupted and all(name in rows for name in order):
+        try:
+            store.finish_run(record, [rows[name] for name in order])
+        except StoreFull as exc:
+            report.unsaved = str(exc)
     store.close()
     return report
+
+
+ATTEMPTS = 3  # gradings of one submission the grader may fail before it stays ungradable
+
+
+def _attempt(pool: WarmPool, exercise: Exercise, submission: Submission, shown: SubmissionInfo) -> Result:
+    """One grading; a fault of the grader's (server gone, host out of disk, our bug) is an ungradable Result."""
+    try:
+        result = pool.grade(submission.path)
+    except (GraderError, GradingCancelled):
+        raise  # the exercise itself is broken, or Ctrl-C: stop the run
+    except GraderFault as fault:
+        result = _fault(exercise, shown, fault.message)
+    except Exception as exc:  # noqa: BLE001 - our bug or the host's (e.g. no space left): not the student's 0
+        result = _fault(exercise, shown, f"{type(exc).__name__}: {exc}")
+    # The grader's scratch path means nothing to a reader: name the student's repository.
+    result.submission = shown
+    return result
+
+
+def _fault(exercise: Exercise, shown: SubmissionInfo, reason: str) -> Result:
+    return ungradable(exercise.load_rubric(), reason, submission=shown, sandbox="", duration=0.0)
 
 
 def _grade_all(todo, grade_one, jobs: int, entries: dict, on_done) -> bool:

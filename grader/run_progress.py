@@ -40,11 +40,20 @@ class RunProgress:
         else:
             print(f"grading {total} submissions", flush=True)
 
+    def retry(self, student: str, reason: str, attempt: int) -> None:
+        """A grading the grader failed: logged, then tried again."""
+        line = f"{clean(student, 60)}: the grader failed ({clean(reason, 160)}); grading again (attempt {attempt + 1})"
+        if self._progress is None:
+            print(line, flush=True)
+        else:
+            self._progress.console.print(line, markup=False, highlight=False)
+
     def done(self, entry: StudentResult, reused: bool) -> None:
         if entry.status != "graded":
             self.failures += 1
         name = clean(entry.student, 60)
-        line = f"{name}: {entry.status}, {_number(entry.score)} / {entry.max_score}" + (" (unchanged)" if reused else "")
+        score = "no score" if entry.score is None else f"{_number(entry.score)} / {entry.max_score}"
+        line = f"{name}: {entry.status}, {score}" + (" (unchanged)" if reused else "")
         if entry.status != "graded" and entry.reason:
             line += f" — {clean(entry.reason, 120)}"
         if self._progress is None:
