@@ -240,7 +240,7 @@ def test_report_page_of_an_app_that_could_not_start_shows_its_error(klass):
     soup = soup_of(render_html(by_name(klass, "xavier"), "Hello, mission"))
 
     notice = soup.find("div", class_="notice").get_text(" ", strip=True)
-    assert notice == f"The app could not be graded. the app could not start: ImportError in app.py line 3 {XSS}"
+    assert notice == f"The app did not start. ImportError in app.py line 3 {XSS}"
 
 
 # --- the dashboard --------------------------------------------------------------------------
@@ -277,8 +277,8 @@ def test_dashboard_summary_cards(out):
     cards = {c.find(class_="label").get_text(): c.find(class_="value").get_text()
              for c in soup_of((out / "index.html").read_text()).find_all("div", class_="card")}
 
-    assert cards == {"Students": "31", "Submissions": "29", "✔ Graded": "24", "⚠ Errors": "3", "∅ Missing": "2",
-                     "✘ Unreachable": "2", "Mean / 100": "64.07", "Median / 100": "80"}
+    assert cards == {"Students": "31", "Submissions": "29", "✔ Graded": "24", "⚠ Errors": "3", "⏳ Not graded": "0",
+                     "∅ Missing": "2", "✘ Unreachable": "2", "Mean / 100": "64.07", "Median / 100": "80"}
 
 
 def test_dashboard_lists_erroring_and_slowest_submissions(out):
@@ -322,16 +322,16 @@ def test_dashboard_of_a_class_with_no_graded_submission():
 def test_gradebook_has_a_row_per_student_and_a_column_per_criterion(out, klass):
     rows = read_csv(out / "gradebook.csv")
 
-    assert rows[0] == ["student", "score", "max_score", "status", "commit", "commit_time", "late_days", "penalty",
+    assert rows[0] == ["student", "score", "max_score", "status", "reason", "commit", "commit_time", "late_days", "penalty",
                        "home_points", "status_points", "probes_points", "greet_points", "secret_points",
                        "email", "section", "identifier"]
     assert len(rows) == 1 + len(klass)
     grace = next(r for r in rows if r[0] == "grace")
-    assert grace == ["grace", "90", "100", "graded", "3f2a9c1d0e" * 4, "2026-12-01T22:10:00+01:00", "1", "10",
+    assert grace == ["grace", "90", "100", "graded", "", "3f2a9c1d0e" * 4, "2026-12-01T22:10:00+01:00", "1", "10",
                      "20", "20", "20", "20", "20", "6@example.edu", "'" + FORMULA, ""]
     niaj = next(r for r in rows if r[0] == "niaj")
-    assert niaj[1:4] == ["50", "100", "graded"] and niaj[8:13] == ["10"] * 5
-    assert next(r for r in rows if r[0] == "quinn") == ["quinn", "0", "100", "missing", "", "", "0", "0",
+    assert niaj[1:4] == ["50", "100", "graded"] and niaj[9:14] == ["10"] * 5
+    assert next(r for r in rows if r[0] == "quinn") == ["quinn", "0", "100", "missing", "", "", "", "0", "0",
                                                         "", "", "", "", "", "", "", "x"]
 
 
@@ -349,7 +349,7 @@ def test_gradebook_leaves_points_empty_without_a_result(tmp_path):
 
     write_gradebook(entries, tmp_path / "gradebook.csv", ["home"])
 
-    assert read_csv(tmp_path / "gradebook.csv")[1] == ["ursula", "0", "100", "unreachable", "", "", "0", "0", ""]
+    assert read_csv(tmp_path / "gradebook.csv")[1] == ["ursula", "0", "100", "unreachable", "empty", "", "", "0", "0", ""]
 
 
 # --- LMS gradebooks -------------------------------------------------------------------------
@@ -427,7 +427,8 @@ def test_summary_json_has_exact_class_numbers(out):
     criteria = summary.pop("criteria")
     assert summary == {
         "exercise": "hello-mission", "fingerprint": "fp-123", "students": 31,
-        "counts": {"graded": 24, "error": 3, "missing": 2, "unreachable": 2},
+        "counts": {"graded": 24, "error": 3, "ungradable": 0, "missing": 2, "unreachable": 2},
+        "ungradable": [],
         "scored": 27, "max_score": 100,
         "score": {"mean": 64.07, "median": 80, "min": 0, "max": 100},
         "histogram": [4, 0, 1, 0, 1, 2, 2, 3, 6, 8],

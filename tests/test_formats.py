@@ -152,7 +152,7 @@ def test_gradescope_summary_says_the_app_could_not_start():
     doc = json.loads(render_gradescope(error_result()))
     assert doc["score"] == 0
     assert doc["output"].splitlines()[0] == "hello-mission: 0 / 100"
-    assert "The app could not be graded: the app could not start: app.py, line 3: SyntaxError" in doc["output"]
+    assert "The app did not start: app.py, line 3: SyntaxError" in doc["output"]
     assert doc["tests"][1]["output"] == "Probe pages: 0 / 50 (hidden criterion)"
 
 

@@ -48,7 +48,7 @@ def test_import_error_points_at_the_students_file_and_line():
     result = make_result([crit("home", 0, 20, "fail")], status="error",
                          errors=["the app could not start: app.py, line 3: SyntaxError: invalid syntax"])
     lines = annotations(result, "submission")
-    assert lines[0] == ("::error file=submission/app.py,line=3,title=The app could not be graded::"
+    assert lines[0] == ("::error file=submission/app.py,line=3,title=The app did not start::"
                         "the app could not start: app.py, line 3: SyntaxError: invalid syntax")
 
 

@@ -14,7 +14,7 @@ from grader.github.comment import trim_markdown
 from grader.report.markdown import render_markdown
 from grader.report.sanitize import clean
 from grader.report.text import render_text
-from grader.result import Result, _number
+from grader.result import UNGRADABLE_NOTE, Result, _number
 
 SUMMARY_LIMIT = 1024 * 1024 - 4096  # GitHub refuses step summaries over 1 MiB
 MAX_ANNOTATIONS = 10  # of each kind
@@ -40,9 +40,13 @@ def annotations(result: Result, submission_in_workspace: str = "") -> list[str]:
     """
     errors: list[str] = []
     warnings: list[str] = []
+    if result.status == "ungradable":  # not the student's to fix: a warning, the reason, nothing per criterion
+        return [_command("warning", "Not graded: the grader failed", f"{result.errors[0]}. {UNGRADABLE_NOTE}", "")]
     for problem in result.errors[:MAX_ANNOTATIONS]:
-        errors.append(_command("error", "The app could not be graded" if result.status == "error" else "Problem",
+        errors.append(_command("error", "The app did not start" if result.status == "error" else "Problem",
                                problem, submission_in_workspace))
+    if result.status == "error":  # every criterion failed for that one reason, just annotated
+        return errors
     for criterion in result.criteria:
         if criterion.status == "pass":
             continue
@@ -69,7 +73,7 @@ def _command(kind: str, title: str, message: str, prefix: str) -> str:
 
 def classroom_result(result: Result) -> dict:
     """GitHub Classroom's grader output: one test per criterion, the same total as the Result."""
-    status = "error" if result.status == "error" else ("pass" if result.score == result.max_score else "fail")
+    status = "error" if result.status != "graded" else ("pass" if result.score == result.max_score else "fail")
     tests = []
     for criterion in result.criteria:
         hidden = criterion.visibility == "hidden"

@@ -87,6 +87,8 @@ def post_class_feedback(out: Path, token: str | None, env: Mapping[str, str] = o
 def _why_not(entry: StudentResult) -> str | None:
     if entry.result is None:
         return f"nothing was graded ({entry.status})"
+    if entry.status == "ungradable":  # no final grade to announce: the grader failed on it
+        return "not graded: the grader failed on it; run `grader run` again, then `grader feedback`"
     if not entry.repository:
         return "not graded from a GitHub repository"
     if not entry.commit:

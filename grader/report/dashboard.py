@@ -52,7 +52,7 @@ def render_dashboard(entries: list[StudentResult], exercise: str, title: str, ge
     """
     summary = summarize(entries)
     bars, y_ticks, x_ticks = _histogram(summary["histogram"], summary["max_score"])
-    with_result = [e for e in entries if e.result is not None]
+    with_result = [e for e in entries if e.result is not None and e.status != "ungradable"]
     return TEMPLATES.get_template("dashboard.html").render(
         title=title,
         exercise=exercise,
@@ -63,6 +63,7 @@ def render_dashboard(entries: list[StudentResult], exercise: str, title: str, ge
         x_ticks=x_ticks,
         svg={"width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP, "bottom": HEIGHT - BOTTOM},
         problems=[e for e in entries if e.status in ("error", "unreachable")],
+        ungradable=[e for e in entries if e.status == "ungradable"],
         slowest=sorted(with_result, key=lambda e: e.result.duration, reverse=True)[:SLOWEST_SHOWN],
         students=sorted(entries, key=lambda e: (e.student.casefold(), e.student)),
         link=report_link,

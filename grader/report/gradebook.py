@@ -16,11 +16,14 @@ from typing import Literal
 from grader.errors import GraderError
 from grader.report.html import render_html
 from grader.report.markdown import render_markdown
-from grader.report.sanitize import markdown_text
+from grader.report.sanitize import clean, markdown_text
 from grader.result import StudentResult, _number
 
 HISTOGRAM_BINS = 10
-COLUMNS = ["student", "score", "max_score", "status", "commit", "commit_time", "late_days", "penalty"]
+REASON_SHOWN = 300  # characters of a reason in a gradebook cell
+# `reason`: why a row has no score of the app's (ungradable: the grader failed) or a 0 it did not test
+# (error, missing, unreachable); empty for a graded row.
+COLUMNS = ["student", "score", "max_score", "status", "reason", "commit", "commit_time", "late_days", "penalty"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _UNSAFE_IN_NAME = re.compile(r"[^\w.-]|^[.-]+")  # and no leading dot (hidden) or dash (an option)
 
@@ -53,12 +56,18 @@ def write_gradebook(entries: list[StudentResult], path: Path, criteria_ids: list
     for entry in entries:
         earned = {c.id: c.points for c in entry.result.criteria} if entry.result else {}
         rows.append([
-            entry.student, entry.score, entry.max_score, entry.status, entry.commit, entry.commit_time,
+            entry.student, entry.score, entry.max_score, entry.status, _reason(entry), entry.commit, entry.commit_time,
             entry.late.days, entry.late.penalty,
             *(earned.get(cid) for cid in criteria_ids),
             *(entry.extra.get(name) for name in extra),
         ])
     _write_csv(path, rows)
+
+
+def _reason(entry: StudentResult) -> str | None:
+    if entry.status == "graded":
+        return None
+    return clean(entry.reason, REASON_SHOWN) if entry.reason else None
 
 
 # --- LMS gradebooks -------------------------------------------------------------------------
@@ -120,13 +129,14 @@ def write_lms_gradebook(entries: list[StudentResult], path: Path, fmt: Literal["
 def summarize(entries: list[StudentResult]) -> dict:
     """Class numbers: students per status, score statistics and each criterion's pass rate.
 
-    Scores and pass rates are over the submissions that have a Result (graded, or graded as
-    an app that could not start); missing and unreachable ones are only counted.
+    Scores and pass rates are over the submissions that have a score (graded, or graded as
+    an app that could not start); missing and unreachable ones are only counted, and the
+    ungradable ones (the grader failed) are counted and listed with their reason.
     """
-    counts = {status: 0 for status in ("graded", "error", "missing", "unreachable")}
+    counts = {status: 0 for status in ("graded", "error", "ungradable", "missing", "unreachable")}
     for entry in entries:
         counts[entry.status] += 1
-    with_result = [e for e in entries if e.result is not None]
+    with_result = [e for e in entries if e.result is not None and e.score is not None]
     scores = [e.score for e in with_result]
     criteria: dict[str, dict] = {}
     for entry in with_result:
@@ -150,6 +160,7 @@ def summarize(entries: list[StudentResult]) -> dict:
         },
         "histogram": score_histogram(scores, max((e.max_score for e in entries), default=0)),
         "criteria": list(criteria.values()),
+        "ungradable": [{"student": e.student, "reason": e.reason} for e in entries if e.status == "ungradable"],
     }
 
 

@@ -6,7 +6,7 @@ import json
 import re
 
 from grader.report.sanitize import clean
-from grader.result import CriterionResult, Result, _number
+from grader.result import UNGRADABLE_NOTE, CriterionResult, Result, _number
 
 # Plain text: Gradescope would render "md" or "html", and the messages come from student code.
 OUTPUT_FORMAT = "text"
@@ -28,7 +28,7 @@ def render_gradescope(result: Result) -> str:
     shown after the grades are published, with only its title and points.
     """
     document = {
-        "score": _number(result.score),
+        "score": _number(result.score),  # ungradable: dropped below, so Gradescope shows a failed autograder, not a 0
         "execution_time": round(result.duration, 3),
         "output": _summary(result),
         "output_format": OUTPUT_FORMAT,
@@ -38,15 +38,21 @@ def render_gradescope(result: Result) -> str:
         "stdout_visibility": "hidden",
         "tests": [_test(number, criterion) for number, criterion in enumerate(result.criteria, start=1)],
     }
+    if result.score is None:
+        del document["score"]
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def _summary(result: Result) -> str:
-    lines = [f"{_text(result.exercise, 100)}: {_number(result.score)} / {result.max_score}"]
     problems = result.errors
+    if result.status == "ungradable":
+        lines = [f"{_text(result.exercise, 100)}: not graded", "", f"Not graded: {_text(problems[0])}. {UNGRADABLE_NOTE}"]
+        problems = problems[1:]
+    else:
+        lines = [f"{_text(result.exercise, 100)}: {_number(result.score)} / {result.max_score}"]
     if result.status == "error":
         first = _text(problems[0]) if problems else "no reason was recorded"
-        lines += ["", f"The app could not be graded: {first}"]
+        lines += ["", f"The app did not start: {first.removeprefix('the app could not start: ')}"]
         problems = problems[1:]
     if problems:
         lines += ["", "Problems:"] + [f"- {_text(problem)}" for problem in problems]

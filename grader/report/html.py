@@ -5,7 +5,7 @@ from __future__ import annotations
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from grader.report.sanitize import APP_OUTPUT_SHOWN, app_output_title, clean
-from grader.result import CriterionResult, Result, StudentResult, _number
+from grader.result import UNGRADABLE_NOTE, CriterionResult, Result, StudentResult, _number
 
 # Autoescape everywhere: every string from a student (names, messages, app output) is data.
 TEMPLATES = Environment(
@@ -41,10 +41,12 @@ def render_html(entry: StudentResult, exercise_title: str) -> str:
 
 def _problem(entry: StudentResult) -> str | None:
     """Why there is no (complete) grade: the source's reason, or the app's first error."""
+    if entry.result and entry.result.status == "ungradable":
+        return f"{entry.result.errors[0]}. {UNGRADABLE_NOTE}"
     if entry.reason:
         return entry.reason
     if entry.result and entry.result.status == "error" and entry.result.errors:
-        return entry.result.errors[0]
+        return entry.result.errors[0].removeprefix("the app could not start: ")
     if entry.status in ("missing", "unreachable", "error"):
         return {"missing": "No repository was found for this student.",
                 "unreachable": "The repository could not be fetched.",
@@ -53,8 +55,8 @@ def _problem(entry: StudentResult) -> str | None:
 
 
 def _other_errors(result: Result) -> list[str]:
-    # errors[0] of an app that could not be graded is already shown as the problem.
-    return result.errors[1:] if result.status == "error" else result.errors
+    # errors[0] of an app that did not start, or of a grader that failed, is already the problem.
+    return result.errors[1:] if result.status in ("error", "ungradable") else result.errors
 
 
 def _criterion_view(criterion: CriterionResult) -> dict:

@@ -23,9 +23,16 @@ def render_junit(result: Result) -> str:
     the tests of a hidden criterion are only ``hidden test N``, with no message. Score and
     max_score are properties of the suite, as the model gives them.
     """
-    cases = [_testcase(criterion, number, test)
+    # An app that did not start: each test failed for that one reason, which the report says once.
+    reason = result.errors[0] if result.status == "error" and result.errors else None
+    cases = [_testcase(criterion, number, test, reason)
              for criterion in result.criteria
              for number, test in enumerate(criterion.tests, start=1)]
+    if result.status == "ungradable":  # no verdict: one erroring case, so no CI reporter shows it green
+        case = ET.Element("testcase", {"classname": "flask-grader", "name": "grading", "time": f"{result.duration:.3f}"})
+        ET.SubElement(case, "error", {"message": _safe(f"not graded: {result.errors[0]}", MESSAGE_LIMIT),
+                                      "type": "ungradable"})
+        cases.append(case)
     counts = {
         "tests": str(len(cases)),
         "failures": str(sum(case.find("failure") is not None for case in cases)),
@@ -50,8 +57,8 @@ def _safe(text: str, limit: int) -> str:
 
 
 def _properties(result: Result) -> list[tuple[str, str]]:
-    pairs = [
-        ("score", str(_number(result.score))),
+    pairs = [("score", str(_number(result.score)))] if result.score is not None else []
+    pairs += [
         ("max_score", str(result.max_score)),
         ("status", result.status),
         ("sandbox", _safe(result.sandbox, 100)),
@@ -64,7 +71,7 @@ def _properties(result: Result) -> list[tuple[str, str]]:
     return pairs
 
 
-def _testcase(criterion: CriterionResult, number: int, test: TestOutcome) -> ET.Element:
+def _testcase(criterion: CriterionResult, number: int, test: TestOutcome, reason: str | None = None) -> ET.Element:
     hidden = criterion.visibility == "hidden"
     # A hidden criterion shows only that its tests passed or not, whatever the model holds.
     name = f"hidden test {number}" if hidden else _safe(test.id, 200)
@@ -73,7 +80,7 @@ def _testcase(criterion: CriterionResult, number: int, test: TestOutcome) -> ET.
     if test.outcome == "passed":
         return case
     tag = {"failed": "failure", "error": "error", "skipped": "skipped"}[test.outcome]
-    message = None if hidden or not test.message else _safe(test.message, MESSAGE_LIMIT)
+    message = None if hidden or not (test.message or reason) else _safe(test.message or reason, MESSAGE_LIMIT)
     element = ET.SubElement(case, tag)
     if tag == "skipped":
         if message:

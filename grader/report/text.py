@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.report.sanitize import APP_OUTPUT_SHOWN, app_output_title, clean, defuse_workflow_commands
-from grader.result import CriterionResult, Result, _number
+from grader.result import UNGRADABLE_NOTE, CriterionResult, Result, _number
 
 MARKS = {"pass": ("✔", "green"), "partial": ("◐", "yellow"), "fail": ("✘", "red")}
 
@@ -19,13 +19,23 @@ def render_text(result: Result, *, color: bool = False, width: int = 100) -> str
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, force_terminal=color, no_color=not color, highlight=False)
     console.print(_heading(result))
-    console.print(_table(result))
-    for criterion in result.criteria:
-        if criterion.status != "pass" and criterion.visibility != "hidden":  # hidden: the table says it all
-            console.print(_details(criterion))
-    if result.errors:
+    errors = result.errors
+    if result.status == "ungradable":
+        console.print(Text(f"Not graded: {clean(errors[0])}", style="bold yellow"))
+        console.print(Text(UNGRADABLE_NOTE))
+        errors = errors[1:]
+    else:
+        console.print(_table(result))
+    if result.status == "error":  # every test failed for this one reason: said once, not per test
+        console.print(Text(clean(errors[0][:1].upper() + errors[0][1:]), style="bold red"))
+        errors = errors[1:]
+    elif result.status == "graded":
+        for criterion in result.criteria:
+            if criterion.status != "pass" and criterion.visibility != "hidden":  # hidden: the table says it all
+                console.print(_details(criterion))
+    if errors:
         console.print(Text("Problems", style="bold red"))
-        for error in result.errors:
+        for error in errors:
             console.print(Text(f"  • {clean(error)}"))
     if result.app_output:
         console.print(Text(app_output_title(result), style="bold"))
@@ -36,10 +46,13 @@ def render_text(result: Result, *, color: bool = False, width: int = 100) -> str
 
 
 def _heading(result: Result) -> Text:
-    style = "bold red" if result.status == "error" else "bold"
-    text = Text(f"{result.exercise}: {_number(result.score)} / {result.max_score}", style=style)
+    if result.status == "ungradable":
+        text = Text(f"{result.exercise}: not graded (the grader failed, not the submission)", style="bold yellow")
+    else:
+        style = "bold red" if result.status == "error" else "bold"
+        text = Text(f"{result.exercise}: {_number(result.score)} / {result.max_score}", style=style)
     if result.status == "error":
-        text.append("  (the app could not be graded)", style="red")
+        text.append("  (the app did not start)", style="red")
     text.append(f"   {result.submission.path}", style="dim")
     if result.submission.commit:
         text.append(f" @ {result.submission.commit[:10]}", style="dim")
