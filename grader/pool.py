@@ -25,6 +25,7 @@ from grader.grade import (
 from grader.records import read_records
 from grader.result import Result
 from grader.sandbox.base import GraderFault
+from grader.sandbox.process import remove_tree
 from grader.submission import describe, private_copy
 from grader.warm import LOG, RECORDS, Spec
 
@@ -150,7 +151,7 @@ class WarmPool:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
             if answer is not None:
-                shutil.rmtree(answer["work"], ignore_errors=True)
+                remove_tree(answer["work"])
 
     def _wait(self, server: _Server, job: int) -> dict:
         cancel_sent = False
@@ -164,7 +165,7 @@ class WarmPool:
                 server.arrived.wait(timeout=0.2)
             answer = server.answers.pop(job)
         if answer.get("cancelled") or cancel_sent:
-            shutil.rmtree(answer["work"], ignore_errors=True)
+            remove_tree(answer["work"])
             raise GradingCancelled()
         return answer
 
@@ -173,7 +174,7 @@ class WarmPool:
         self._server.stop()
         if self._docker is not None:
             self._docker.cleanup()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        remove_tree(self.scratch)
 
     def __enter__(self) -> WarmPool:
         return self

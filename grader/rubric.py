@@ -31,6 +31,23 @@ class Limits(_Model):
     memory_mb: int = Field(512, ge=32, le=65536, description="memory for the app, MiB")
     processes: int = Field(128, ge=1, le=4096, description="processes and threads the app may have")
     cpus: float = Field(1.0, gt=0, le=64, description="CPU cores the app may use (docker)")
+    disk_mb: int = Field(256, ge=16, le=65536,
+                         description="space the app may write, MiB: /app, /tmp and /dev/shm together (docker; process as root)")
+
+    @property
+    def tmp_mb(self) -> int:
+        """Size of /tmp, and of /dev/shm: a quarter of the disk each, at most 64 MiB."""
+        return min(64, self.disk_mb // 4)
+
+    @property
+    def app_mb(self) -> int:
+        """Size of /app, which holds the submission and what the app writes beside it."""
+        return self.disk_mb - 2 * self.tmp_mb
+
+    @property
+    def file_bytes(self) -> int:
+        """Largest file the app may write (RLIMIT_FSIZE): 64 MiB, or the whole disk when smaller."""
+        return min(64, self.disk_mb) << 20
 
 
 class LatePolicy(_Model):

@@ -27,7 +27,6 @@ import json
 import math
 import os
 import select
-import shutil
 import signal
 import sys
 import tempfile
@@ -236,7 +235,7 @@ class ForkServer:
             if spare is not None:  # died before its job (a broken sandbox): forget it, make another
                 self.spares.remove(spare)
                 os.close(spare.job_fd)
-                shutil.rmtree(spare.work, ignore_errors=True)
+                remove_tree(spare.work)
 
     def _fork(self) -> _Child:
         work = Path(tempfile.mkdtemp(prefix="warm-", dir=self.spec.scratch))
@@ -267,7 +266,14 @@ class ForkServer:
                 os.waitpid(child.pid, 0)
             except ChildProcessError:
                 pass
-            shutil.rmtree(child.work, ignore_errors=True)
+            remove_tree(child.work)
+
+
+def remove_tree(folder: Path) -> None:
+    """A child's scratch folder, with any sandbox quota mounted in it (a killed child leaves one)."""
+    from grader.sandbox.process import remove_tree as remove
+
+    remove(folder)
 
 
 def _kill_group(pid: int) -> None:

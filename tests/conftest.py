@@ -73,3 +73,42 @@ def course(tmp_path: Path) -> Path:
     (root / "rubrics").mkdir()
     shutil.copy(REPO / "rubrics" / "hello-mission.yaml", root / "rubrics")
     return root
+
+
+# Routes that write 1 MiB files into /app, /tmp or /dev/shm until a write fails (say how far they
+# got and why), and one 40 MiB file: for the sandboxes' disk quota tests.
+FILL_ROUTES = """
+    import errno
+
+    def fill(folder, size=1 << 20):
+        written = 0
+        try:
+            for n in range(100000):
+                with open(os.path.join(folder, f"fill-{n}"), "wb") as handle:
+                    handle.write(b"x" * size)
+                written += size
+        except OSError as exc:
+            return jsonify(written=written, error=errno.errorcode.get(exc.errno, str(exc.errno)))
+        return jsonify(written=written, error=None)
+
+    @app.route("/fill/app")
+    def fill_app():
+        return fill(".")
+
+    @app.route("/fill/tmp")
+    def fill_tmp():
+        return fill("/tmp")
+
+    @app.route("/fill/shm")
+    def fill_shm():
+        return fill("/dev/shm")
+
+    @app.route("/big")
+    def big():
+        try:
+            with open("big.bin", "wb") as handle:
+                handle.write(b"x" * (40 << 20))
+        except OSError as exc:
+            return errno.errorcode.get(exc.errno, str(exc.errno))
+        return "written"
+"""

@@ -42,6 +42,8 @@ def expected(attack: str) -> dict:
 
 def _param(attack: str, sandbox: str):
     marks = [pytest.mark.docker] if sandbox == "docker" else []
+    if sandbox == "process" and expected(attack).get("jail") and os.geteuid() != 0:
+        marks.append(pytest.mark.skip(reason="what this attack needs of the process sandbox, it has only as root (the jail)"))
     return pytest.param(attack, sandbox, marks=marks, id=f"{attack}-{sandbox}")
 
 
@@ -349,9 +351,17 @@ RESULT_CHECKS = {
     "big-file": _check_big_file,
     "symlinks": _check_symlinks,
 }
+def _check_no_sandbox_mount() -> None:
+    """No quota tmpfs of a process sandbox's box (grader-box-*) is left mounted on the host."""
+    mounts = Path("/proc/self/mountinfo").read_text().splitlines()
+    left = [line.split(" ")[4] for line in mounts if "grader-box-" in line]
+    assert not left, f"sandbox quota mounts left on the host: {left}"
+
+
 # On this machine, after the run, whatever its result.
 HOST_CHECKS = {
     "writes-outside": _check_no_escaped_files,
+    "disk-bomb": lambda: _check_no_sandbox_mount(),
     "fork-bomb": _check_no_fork_bomb_child,
 }
 
@@ -385,5 +395,22 @@ def test_huge_output_is_capped_in_the_text_report(attack: str, sandbox: str, tmp
     assert shown <= 4, f"the report shows {shown} KiB of the app's 20 MiB of output"
     assert len(run.stdout) < 20_000, f"the text report is {len(run.stdout)} characters long"
     assert graded.elapsed <= time_bound(graded.limits)
+    if sandbox == "docker":
+        assert_no_container_left()
+
+
+@pytest.mark.parametrize(("attack", "sandbox"), _text_cases("disk-bomb"))
+def test_disk_bomb_is_stopped_by_the_quota(attack: str, sandbox: str, tmp_path: Path, request) -> None:
+    """disk_mb 32: the writes stop with ENOSPC at /app 16 MiB (less the submission), /tmp and /dev/shm 8."""
+    graded = grade_attack(attack, sandbox, tmp_path, request, fmt="text")
+    run = graded.run
+    assert run.returncode == 0, run
+    assert run.stdout.startswith("hello-mission: 100 / 100"), run.stdout[:300]
+    stopped = dict(re.findall(r"disk-bomb: (\S+) (\d+) MiB, stopped by ENOSPC", run.stdout))
+    assert sorted(stopped) == [".", "/dev/shm", "/tmp"], run.stdout[-2000:]
+    tmp = graded.limits.tmp_mb
+    assert graded.limits.app_mb - 2 <= int(stopped["."]) < graded.limits.app_mb
+    assert int(stopped["/tmp"]) == int(stopped["/dev/shm"]) == tmp
+    _check_no_sandbox_mount()
     if sandbox == "docker":
         assert_no_container_left()

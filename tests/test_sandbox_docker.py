@@ -19,6 +19,7 @@ import docker.errors
 import pytest
 from werkzeug.test import Client
 
+from conftest import FILL_ROUTES
 from grader.exercise import find_exercise
 from grader.rubric import Limits
 from grader.sandbox.base import AppStartError, AppUnavailable
@@ -112,7 +113,10 @@ def test_container_policy(start, run_id: str):
     container.reload()
     host = container.attrs["HostConfig"]
     assert host["NetworkMode"] == "none"
-    assert host["Memory"] == host["MemorySwap"] == 200 * 1024 * 1024
+    # The app's files are in RAM (tmpfs), so the memory limit is memory + disk (256 MiB by default).
+    assert host["Memory"] == host["MemorySwap"] == (200 + 256) * 1024 * 1024
+    assert host["ShmSize"] == 64 * 1024 * 1024
+    assert host["LogConfig"]["Type"] == "none"  # no log file on the host for a chatty app to grow
     assert host["PidsLimit"] == 42
     # RLIMIT_DATA: the memory, but never under the floor runc needs to start (200 MiB → 256).
     assert {u["Name"]: u["Hard"] for u in host["Ulimits"]}["data"] == DATA_FLOOR_MB * 1024 * 1024
@@ -127,6 +131,11 @@ def test_container_policy(start, run_id: str):
     assert [(m["Type"], m["Target"]) for m in host["Mounts"]] == [("volume", "/app")]
     assert not host["Mounts"][0].get("Source")
     assert list(host.get("Tmpfs") or {}) == ["/tmp"]
+    assert "size=64m" in host["Tmpfs"]["/tmp"]
+    # /app: an anonymous volume on a tmpfs of its own: disk_mb less /tmp and /dev/shm.
+    volume = host["Mounts"][0]["VolumeOptions"]["DriverConfig"]
+    assert volume["Name"] == "local" and volume["Options"]["type"] == "tmpfs"
+    assert f"size={256 - 2 * 64}m" in volume["Options"]["o"]
     assert container.attrs["Config"]["User"] == f"{UID}:{UID}"
     assert container.attrs["Config"]["Labels"][RUN_LABEL] == run_id
     mounts = container.attrs["Mounts"]
@@ -365,3 +374,38 @@ def test_restart_keeps_the_app_folder_and_forgets_the_memory(start):
     assert client.get("/notes").json == {"notes": ["liftoff"], "hits": 1}
     connection.restart()
     assert client.get("/notes").json == {"notes": ["liftoff"], "hits": 0}
+
+
+
+@pytest.mark.docker
+def test_the_app_cannot_write_more_than_its_disk_quota(start, engine: docker.DockerClient):
+    """disk_mb 32: /tmp and /dev/shm get 8 MiB each, /app 16; past that, ENOSPC, and the app answers on."""
+    connection = start(FILL_ROUTES, disk_mb=32, request_timeout=20)
+    client = Client(connection)
+    for where, quota in (("app", 16), ("tmp", 8), ("shm", 8)):
+        answer = client.get(f"/fill/{where}").json
+        assert answer["error"] == "ENOSPC", where
+        assert (quota - 2) << 20 <= answer["written"] <= quota << 20, (where, answer)
+    assert client.get("/").text == "home"
+    volume = connection.container.attrs["Mounts"][0]["Name"]
+    connection.close()
+    with pytest.raises(docker.errors.NotFound):  # the quota's RAM is given back with the volume
+        engine.volumes.get(volume)
+
+
+@pytest.mark.docker
+def test_a_file_is_capped_at_the_disk_when_that_is_smaller(start):
+    """RLIMIT_FSIZE is min(64 MiB, disk_mb): a 40 MiB file with disk_mb 32 fails with EFBIG, not a crash."""
+    connection = start(FILL_ROUTES, disk_mb=32, request_timeout=20)
+    assert Client(connection).get("/big").text in {"EFBIG", "ENOSPC"}
+    assert Client(connection).get("/").text == "home"
+
+
+@pytest.mark.docker
+def test_a_submission_larger_than_the_quota_is_the_students(tmp_path: Path, image: str, engine: docker.DockerClient,
+                                                             run_id: str):
+    app = write_app(tmp_path / "huge")
+    (app / "data.bin").write_bytes(os.urandom(12 << 20))  # /app of disk_mb 16 is 8 MiB
+    with pytest.raises(AppStartError, match="does not fit"):
+        DockerSandbox(image, run_id=run_id).start(app, Limits(start_timeout=START_TIMEOUT, disk_mb=16))
+    assert run_containers(engine, run_id) == []

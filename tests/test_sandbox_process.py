@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 from werkzeug.test import Client
 
+from conftest import FILL_ROUTES
 from grader.rubric import Limits
 from grader.sandbox.base import AppStartError, AppUnavailable
-from grader.sandbox.process import ProcessSandbox, ProcessTransport
+from grader.sandbox.process import ProcessSandbox, ProcessTransport, _mounts_under
 from grader.sandbox.remote import OUTPUT_LIMIT, AgentConnection
 
 START_TIMEOUT = 2
@@ -820,3 +821,36 @@ def test_restart_keeps_the_files_and_forgets_the_memory(start, sandbox):
 
 def connection_root(connection) -> Path:
     return getattr(connection, "root", None) or getattr(connection, "box", Path("/nonexistent"))
+
+
+@root_only
+def test_jail_cannot_write_more_than_its_disk_quota(start, boxes: Path):
+    """disk_mb 32 in the jail: /app is a 16 MiB tmpfs, /tmp and /dev/shm 8 MiB each; ENOSPC past them."""
+    connection = start(FILL_ROUTES, disk_mb=32, request_timeout=20)
+    client = Client(connection)
+    for where, quota in (("app", 16), ("tmp", 8), ("shm", 8)):
+        answer = client.get(f"/fill/{where}").json
+        assert answer["error"] == "ENOSPC", where
+        assert (quota - 2) << 20 <= answer["written"] <= quota << 20, (where, answer)
+    assert client.get("/big").text in {"EFBIG", "ENOSPC"}  # RLIMIT_FSIZE: min(64 MiB, disk_mb)
+    assert client.get("/").text == "home"
+    assert len(_mounts_under(str(boxes.resolve()))) == 1  # the box's /app
+    connection.close()
+    assert _mounts_under(str(boxes.resolve())) == []
+    assert list(boxes.iterdir()) == []
+
+
+@root_only
+def test_a_submission_larger_than_the_quota_is_the_students_in_the_jail(tmp_path: Path, boxes: Path):
+    app = write_app(tmp_path / "huge")
+    (app / "data.bin").write_bytes(os.urandom(12 << 20))  # /app of disk_mb 16 is 8 MiB
+    with pytest.raises(AppStartError, match="does not fit"):
+        ProcessSandbox().start(app, Limits(start_timeout=START_TIMEOUT, disk_mb=16))
+    assert _mounts_under(str(boxes.resolve())) == []
+    assert list(boxes.iterdir()) == []
+
+
+def test_without_the_jail_a_file_is_capped_at_the_disk_when_that_is_smaller(start):
+    connection = start(FILL_ROUTES, sandbox=ProcessSandbox(jail=False), disk_mb=32, request_timeout=20)
+    assert Client(connection).get("/big").text == "EFBIG"
+    assert Client(connection).get("/").text == "home"

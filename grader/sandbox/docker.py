@@ -14,7 +14,7 @@ from pathlib import Path
 import docker
 import docker.errors
 import requests.exceptions
-from docker.types import Mount, Ulimit
+from docker.types import DriverConfig, LogConfig, Mount, Ulimit
 
 from grader.rubric import Limits
 from grader.sandbox.base import AppStartError, GraderFault, Prepared, Sandbox
@@ -30,7 +30,11 @@ DATA_FLOOR_MB = 256  # below about 100 MiB of data, runc cannot set up the conta
 
 def container_options(image: str, limits: Limits, packages: list[str], run_id: str) -> dict:
     """Everything `containers.create` gets: the sandbox's whole security policy in one place."""
-    memory = f"{limits.memory_mb}m"
+    # The app's files live in RAM (tmpfs: a quota the kernel enforces, gone with the container),
+    # and tmpfs pages count against the container's memory: so the limit is memory + disk.
+    memory = f"{limits.memory_mb + limits.disk_mb}m"
+    app_volume = DriverConfig("local", {"type": "tmpfs", "device": "tmpfs",
+                                        "o": f"size={limits.app_mb}m,uid={UID},gid={UID},mode=0700"})
     # Three quarters of the memory, so that a hog's MemoryError comes before the cgroup's limit
     # (which counts the app's code and files too); never under the floor runc needs to start.
     data = max(limits.memory_mb * 3 // 4, DATA_FLOOR_MB) << 20
@@ -45,9 +49,11 @@ def container_options(image: str, limits: Limits, packages: list[str], run_id: s
         "pids_limit": limits.processes,
         "nano_cpus": int(limits.cpus * 1e9),
         "read_only": True,
-        "tmpfs": {"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"},
-        # /app, the app's only writable folder: an anonymous volume, filled with put_archive.
-        "mounts": [Mount(target="/app", source=None, type="volume")],
+        "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={limits.tmp_mb}m,mode=1777"},
+        "shm_size": f"{limits.tmp_mb}m",
+        # /app, where the app writes besides /tmp: an anonymous tmpfs volume of app_mb, filled
+        # with put_archive (which a tmpfs mount would not take), removed with the container.
+        "mounts": [Mount(target="/app", source=None, type="volume", driver_config=app_volume)],
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
         "user": f"{UID}:{UID}",
@@ -56,9 +62,12 @@ def container_options(image: str, limits: Limits, packages: list[str], run_id: s
         # data (heap and private mappings, per process): a hog gets a MemoryError at once
         # instead of thrashing the container's own code pages until the OOM killer comes,
         # which took over 5 s on a loaded machine. (Docker has no "as" ulimit.)
-        "ulimits": [Ulimit(name="fsize", soft=64 << 20, hard=64 << 20), Ulimit(name="nofile", soft=256, hard=256),
+        "ulimits": [Ulimit(name="fsize", soft=limits.file_bytes, hard=limits.file_bytes), Ulimit(name="nofile", soft=256, hard=256),
                     Ulimit(name="core", soft=0, hard=0), Ulimit(name="data", soft=data, hard=data)],
         "labels": {RUN_LABEL: run_id},
+        # The app's output reaches us over the attach stream, capped there; no log file on the
+        # host that a chatty app could grow without bound.
+        "log_config": LogConfig(type="none"),
         "auto_remove": False,
     }
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import random
+import re
 import secrets
 import select
 import shutil
@@ -19,7 +21,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from grader.rubric import Limits
-from grader.sandbox.base import Prepared, Sandbox
+from grader.sandbox import jail
+from grader.sandbox.base import AppStartError, GraderFault, Prepared, Sandbox
 from grader.sandbox.remote import AgentConnection, OutputBuffer, PreparedAgent, Transport, close_quietly
 
 HERE = Path(__file__).resolve().parent
@@ -49,7 +52,7 @@ def resource_limits(limits: Limits, jailed: bool) -> dict[str, int]:
         "RLIMIT_AS": limits.memory_mb * 1024 * 1024,
         "RLIMIT_CPU": int(10 * (limits.start_timeout + limits.request_timeout)) + 1,
         "RLIMIT_NOFILE": 256,
-        "RLIMIT_FSIZE": 64 * 1024 * 1024,
+        "RLIMIT_FSIZE": limits.file_bytes,
         "RLIMIT_CORE": 0,
     }
     if jailed:  # per-uid count: only meaningful for the sandbox's own uid
@@ -76,7 +79,7 @@ class ProcessSandbox(Sandbox):
             connection = _BoxConnection(box, launcher, limits, config)
             connection.launch()
         except BaseException:
-            shutil.rmtree(box, ignore_errors=True)
+            remove_box(box)
             raise
         return _PreparedBox(connection, uid)
 
@@ -89,13 +92,15 @@ class ProcessSandbox(Sandbox):
         python = [sys.executable, "-I", "-u", "-B"]
         if self.jail:
             uid = random.randrange(200_000, 300_000)  # a uid of its own: NPROC counts per uid
-            os.lchown(app, uid, uid)
+            # /app is a tmpfs of app_mb, mounted here so that both the jail (which binds it) and
+            # put_files see it: the kernel refuses writes past the quota (ENOSPC).
+            mount_quota(app, limits.app_mb, uid)
             (box / "root").mkdir()
             env.update(HOME="/tmp", TMPDIR="/tmp")
             config = {
                 "isolate": True, "root": str(box / "root"), "app": str(app), "bundle": str(agent.parent),
                 "python_dirs": sorted({os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}),
-                "tmp_mb": 64, "uid": uid, "argv": [*python, "/opt/grader/agent/agent.py"], "env": env,
+                "tmp_mb": limits.tmp_mb, "uid": uid, "argv": [*python, "/opt/grader/agent/agent.py"], "env": env,
                 "rlimits": resource_limits(limits, jailed=True),
             }
             cwd = box
@@ -122,7 +127,16 @@ class _PreparedBox(PreparedAgent):
     def put_files(self, submission: Path) -> None:
         app = self.connection.box / "app"
         # The jail's /app is a bind of this folder: files copied in now appear there.
-        shutil.copytree(submission, app, symlinks=True, ignore=_special_files, dirs_exist_ok=True)
+        try:
+            shutil.copytree(submission, app, symlinks=True, ignore=_special_files, dirs_exist_ok=True)
+        except shutil.Error as exc:
+            if any("No space left" in str(reason) for *_, reason in exc.args[0]):
+                raise AppStartError("the submission does not fit the app's folder (its disk quota)") from None
+            raise
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise AppStartError("the submission does not fit the app's folder (its disk quota)") from None
+            raise
         if self.uid is not None:
             for path in (app, *app.rglob("*")):
                 os.lchown(path, self.uid, self.uid)
@@ -142,7 +156,44 @@ class _BoxConnection(AgentConnection):
 
     def close(self) -> None:
         super().close()
-        shutil.rmtree(self.box, ignore_errors=True)
+        remove_box(self.box)
+
+
+def mount_quota(folder: Path, size_mb: int, uid: int) -> None:
+    """Mount a tmpfs of `size_mb` owned by `uid` on `folder` (as root); GraderFault if it cannot."""
+    try:
+        jail.mount_tmpfs(str(folder), f"size={size_mb}m,uid={uid},gid={uid},mode=0700")
+    except OSError as exc:
+        raise GraderFault(f"the sandbox could not be set up: {exc}") from None
+
+
+def remove_box(box: Path) -> None:
+    remove_tree(box)
+
+
+def remove_tree(folder: str | Path) -> None:
+    """shutil.rmtree that first detaches the quota mounts under `folder`, a killed sandbox's too."""
+    for point in sorted(_mounts_under(os.path.realpath(folder)), key=len, reverse=True):
+        try:
+            jail.unmount(point)
+        except OSError:
+            pass  # not ours to unmount (not root): rmtree empties what it can
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _mounts_under(root: str) -> list[str]:
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return []
+    points = []
+    for line in lines:
+        fields = line.split(" ")
+        if len(fields) > 4:  # the 5th field is the mount point, with spaces and such as \ooo
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            if point == root or point.startswith(root + "/"):
+                points.append(point)
+    return points
 
 
 class ProcessTransport(Transport):
