@@ -19,6 +19,7 @@ from grader.errors import GraderError
 from grader.exercise import Exercise
 from grader.records import read_records
 from grader.result import Result
+from grader.sandbox.process import remove_tree
 from grader.scoring import score, ungradable
 from grader.submission import describe, private_copy
 
@@ -41,8 +42,8 @@ def grade(exercise: Exercise, path: Path, sandbox: str = "process") -> Result:
         check_environment([exercise], sandbox)
     docker = docker_run(exercise) if sandbox == "docker" else None
     options = docker.options if docker else []
-    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
-        work = Path(tmp)
+    work = Path(tempfile.mkdtemp(prefix="grader-"))
+    try:
         warnings = private_copy(path, work / "submission")
         records_path = work / "records.jsonl"
         try:
@@ -53,6 +54,8 @@ def grade(exercise: Exercise, path: Path, sandbox: str = "process") -> Result:
             if docker:
                 docker.cleanup()  # even after Ctrl-C: no container of this run outlives it
         records = read_records(records_path)
+    finally:  # with the quota mount a killed test run leaves in its sandbox's folder
+        remove_tree(work)
     return result_of_run(exercise, loaded, records, returncode, output, info=info, sandbox=sandbox,
                          duration=time.monotonic() - started, warnings=warnings, timed_out=timed_out)
 

@@ -95,7 +95,7 @@ def ungradable(
         criteria=[],
         sandbox=sandbox,
         duration=duration,
-        errors=[f"the grader failed: {fault}", *(errors or [])],
+        errors=[fault, *(errors or [])],  # the status says whose fault it is
     )
 
 

@@ -1,0 +1,167 @@
+"""Faults of the grader's, caused from outside as they happen in real use: never a student's 0.
+
+A grading process killed mid-grading (the host's OOM killer, an operator), the Docker engine gone
+while a class is graded, a container that cannot be created, a store whose disk is full: each is
+`ungradable` (no score, the reason said), `grader run` tries it again, and a run that still has
+some exits 1 saying how many and why, with empty gradebook cells that the next run fills.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import HELLO, REPO, run_grader
+from test_run import gradebook, make_class
+
+MARKER = "grade-me-slowly.txt"  # the submission the assassin watches for (in its app's folder)
+SLOW_IMPORT = "import time\ntime.sleep(1.5)  # time for the test to find this app's grading process\n"
+
+
+def slow_solution(folder: Path) -> Path:
+    """hello-mission's solution (100) whose import takes 1.5 s, with the marker file beside it."""
+    shutil.copytree(HELLO / "solution", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    app = folder / "app.py"
+    app.write_text(SLOW_IMPORT + app.read_text())
+    (folder / MARKER).write_text("the test kills the process grading this app\n")
+    return folder
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _parent(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+class Assassin(threading.Thread):
+    """SIGKILLs the grading process of the app whose folder holds MARKER, `times` times.
+
+    The grading process is the app's agent's first ancestor whose command line holds `target`
+    ("grader.warm" for a warm child of `grader run`, "pytest" for `grader check`).
+    """
+
+    def __init__(self, target: str, times: int) -> None:
+        super().__init__(daemon=True)
+        self.target, self.times = target, times
+        self.killed: list[int] = []
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.is_set() and len(self.killed) < self.times:
+            victim = self._find()
+            if victim and victim not in self.killed:
+                os.kill(victim, signal.SIGKILL)
+                self.killed.append(victim)
+            time.sleep(0.05)
+
+    def _find(self) -> int | None:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or "agent.py" not in _cmdline(int(entry.name)):
+                continue
+            try:
+                if not (entry / "cwd" / MARKER).exists():
+                    continue
+            except OSError:
+                continue
+            pid = _parent(int(entry.name))
+            while pid > 1:
+                if self.target in _cmdline(pid):
+                    return pid
+                pid = _parent(pid)
+        return None
+
+    def __enter__(self) -> Assassin:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self.join()
+
+
+@pytest.fixture(autouse=True)
+def no_quota_mount_left():
+    """A killed grading still gives its sandbox's /app tmpfs back (the jail mounts one as root)."""
+    yield
+    mounts = Path("/proc/self/mountinfo").read_text().splitlines()
+    assert not [line for line in mounts if "/grader-box-" in line], "a sandbox's quota mount was left behind"
+
+
+def test_a_grading_process_killed_once_is_graded_again_and_the_retry_logged(tmp_path: Path):
+    klass = make_class(tmp_path / "class", {"bob": HELLO / "solution"})
+    slow_solution(klass / "ada")
+    out = tmp_path / "out"
+    with Assassin("grader.warm", times=1) as assassin:
+        run = run_grader("run", "hello-mission", "--from", klass, "--out", out, "--sandbox", "process", "-j", "1",
+                         timeout=300)
+    assert len(assassin.killed) == 1
+    assert run.returncode == 0, run
+    assert "ada: the grader failed (the test process was killed by SIGKILL" in run.stdout, run
+    assert "grading again (attempt 2)" in run.stdout
+    book = gradebook(out)
+    assert {name: (row["status"], row["score"]) for name, row in book.items()} == {
+        "ada": ("graded", "100"), "bob": ("graded", "100")}
+
+
+def test_a_submission_the_grader_keeps_failing_is_ungradable_and_the_next_run_grades_it(tmp_path: Path):
+    klass = make_class(tmp_path / "class", {"bob": HELLO / "solution"})
+    slow_solution(klass / "ada")
+    out = tmp_path / "out"
+    with Assassin("grader.warm", times=3) as assassin:
+        run = run_grader("run", "hello-mission", "--from", klass, "--out", out, "--sandbox", "process", "-j", "1",
+                         timeout=300)
+    assert len(assassin.killed) == 3  # the first grading and both retries
+    assert run.returncode == 1, run
+    assert ("grader: 1 submission could not be graded because the grader failed, not the students: "
+            "the test process was killed by SIGKILL") in run.stderr, run
+    assert run.stdout.count("ada: the grader failed") == 2  # two retries logged, then it stays ungradable
+    book = gradebook(out)
+    assert book["ada"]["status"] == "ungradable" and book["ada"]["score"] == ""  # empty, not 0
+    assert "killed by SIGKILL" in book["ada"]["reason"]
+    points = [column for column in book["ada"] if column.endswith("_points")]
+    assert len(points) == 5 and all(book["ada"][column] == "" for column in points)
+    assert (book["bob"]["status"], book["bob"]["score"], book["bob"]["reason"]) == ("graded", "100", "")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["ungradable"] == 1 and summary["counts"]["graded"] == 1
+    assert [e["student"] for e in summary["ungradable"]] == ["ada"]
+    # The class average is over graded students only: bob's 100, not (100 + 0) / 2.
+    assert summary["scored"] == 1 and summary["score"]["mean"] == 100, summary
+    report = json.loads((out / "reports" / "ada.json").read_text())
+    assert report["status"] == "ungradable" and report["score"] is None
+    assert "Not graded" in (out / "index.html").read_text()
+
+    again = run_grader("run", "hello-mission", "--from", klass, "--out", out, "--sandbox", "process", "-j", "1",
+                       timeout=300)
+    assert again.returncode == 0, again
+    assert "1 newly graded, 1 unchanged" in again.stdout, again  # only ada is graded again
+    assert {name: row["score"] for name, row in gradebook(out).items()} == {"ada": "100", "bob": "100"}
+
+
+def test_check_killed_mid_grading_is_a_grader_fault_with_exit_1(tmp_path: Path):
+    app = slow_solution(tmp_path / "ada")
+    with Assassin("pytest", times=1) as assassin:
+        run = run_grader("check", "hello-mission", app, "--sandbox", "process", "--format", "json", timeout=120)
+    assert len(assassin.killed) == 1
+    assert run.returncode == 1 and run.stdout, run
+    result = run.json()
+    assert result["status"] == "ungradable" and result["score"] is None
+    assert "killed by SIGKILL" in result["errors"][0]
+    assert "not graded: the grader failed, not the submission" in run.stderr
