@@ -125,11 +125,18 @@ class DockerRun:
 def docker_run(exercise: Exercise) -> DockerRun:
     """Check the engine and the exercise's image; a fresh label for this run's containers."""
     from grader.environment import exercise_image
-    from grader.sandbox.docker import remove_run_containers
+    from grader.sandbox.docker import RUN_LABEL, remove_run_containers
 
     client, image = exercise_image(exercise)
     run_id = uuid.uuid4().hex
-    return DockerRun(image, run_id, lambda: remove_run_containers(client, run_id))
+
+    def cleanup() -> None:
+        if remove_run_containers(client, run_id) is None:  # the engine is gone: say what is left to do
+            sys.stderr.write(
+                "grader: warning: this run's containers could not be removed (the Docker engine does not answer); "
+                f"once it does: docker rm -f -v $(docker ps -aq --filter label={RUN_LABEL}={run_id})\n")
+
+    return DockerRun(image, run_id, cleanup)
 
 
 def pytest_arguments(exercise: Exercise, submission: Path | str, records: Path, options: list[str]) -> list[str]:

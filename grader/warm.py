@@ -308,8 +308,9 @@ def _child(spec: Spec, work: Path, job_fd: int) -> int:
     from grader.rubric import load_rubric
     from grader.sandbox import get_sandbox
 
+    environment = clean_environment(work)  # before clear(): it keeps what it may of the server's
     os.environ.clear()
-    os.environ.update(clean_environment(work))
+    os.environ.update(environment)
     tempfile.tempdir = str(work)
     rubric = load_rubric(Path(spec.rubric)).rubric
     prepared, error = None, None

@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
+import docker
+import docker.errors
 import pytest
 
 from conftest import HELLO, REPO, run_grader
 from test_run import gradebook, make_class
+from test_sandbox_docker import engine, image  # noqa: F401 - fixtures
 
 MARKER = "grade-me-slowly.txt"  # the submission the assassin watches for (in its app's folder)
 SLOW_IMPORT = "import time\ntime.sleep(1.5)  # time for the test to find this app's grading process\n"
@@ -165,3 +170,124 @@ def test_check_killed_mid_grading_is_a_grader_fault_with_exit_1(tmp_path: Path):
     assert result["status"] == "ungradable" and result["score"] is None
     assert "killed by SIGKILL" in result["errors"][0]
     assert "not graded: the grader failed, not the submission" in run.stderr
+
+
+# --- the Docker engine --------------------------------------------------------------------------
+
+class EngineProxy:
+    """A Docker engine socket that relays to the real one until `cut()`: then it is gone, as a dead daemon's is.
+
+    It notes the ids of the containers the grader used, so that the test can remove them after.
+    """
+
+    def __init__(self, path: Path, target: str) -> None:
+        self.path, self.target = path, target
+        self.containers: set[str] = set()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(str(path))
+        self.listener.listen(64)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            engine = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            engine.connect(self.target)
+            with self._lock:
+                self._sockets += [client, engine]
+            threading.Thread(target=self._pump, args=(client, engine, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(engine, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, requests: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if requests:
+                    self.containers.update(m.decode() for m in re.findall(rb"/containers/([0-9a-f]{64})/", data))
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        self.listener.close()
+        self.path.unlink()
+        with self._lock:
+            for end in self._sockets:
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                end.close()
+
+
+def _agent_with_marker() -> bool:
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and "agent.py" in _cmdline(int(entry.name)) and (entry / "cwd" / MARKER).exists():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+@pytest.mark.docker
+def test_the_docker_engine_gone_mid_run_is_ungradable_never_zero(tmp_path: Path, image: str, engine):
+    klass = make_class(tmp_path / "class", {"bob": HELLO / "solution", "cy": HELLO / "solution"})
+    slow_solution(klass / "ada")
+    out = tmp_path / "out"
+    target = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock").removeprefix("unix://")
+    proxy = EngineProxy(tmp_path / "docker.sock", target)
+    command = [sys.executable, "-m", "grader.cli", "run", "hello-mission", "--from", str(klass), "--out", str(out),
+               "--sandbox", "docker", "-j", "1"]
+    env = {**os.environ, "DOCKER_HOST": f"unix://{proxy.path}"}
+    env.pop("GRADER_COURSE", None)
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not _agent_with_marker() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        assert _agent_with_marker(), "ada's app never started in a container"
+        proxy.cut()  # the engine is gone while ada's app is being tested
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for container in proxy.containers:  # what the grader could not remove without an engine
+            try:
+                engine.containers.get(container).remove(force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+    assert process.returncode == 1, (stdout, stderr)
+    assert "3 submissions could not be graded because the grader failed, not the students" in stderr, stderr
+    assert "Docker engine" in stderr and "Traceback" not in stderr, stderr
+    assert "this run's containers could not be removed" in stderr and "docker rm -f -v" in stderr, stderr
+    book = gradebook(out)
+    assert {name: (row["status"], row["score"]) for name, row in book.items()} == {
+        name: ("ungradable", "") for name in ("ada", "bob", "cy")}
+    assert all("Docker engine" in row["reason"] for row in book.values()), book
+
+    again = run_grader("run", "hello-mission", "--from", klass, "--out", out, "--sandbox", "docker", "-j", "1",
+                       timeout=300)  # the engine is back (the real one): the next run grades them all
+    assert again.returncode == 0, again
+    assert {name: row["score"] for name, row in gradebook(out).items()} == {"ada": "100", "bob": "100", "cy": "100"}
+
+
+@pytest.mark.docker
+def test_a_container_the_engine_cannot_create_is_a_grader_fault(tmp_path: Path, engine):
+    from grader.rubric import Limits
+    from grader.sandbox.base import GraderFault
+    from grader.sandbox.docker import DockerSandbox
+
+    app = slow_solution(tmp_path / "ada")
+    with pytest.raises(GraderFault, match="the Docker engine could not create a container: .*no-such-image"):
+        DockerSandbox("flask-grader/no-such-image:0", run_id="test-no-image").start(app, Limits())

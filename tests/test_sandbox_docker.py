@@ -217,7 +217,7 @@ def test_out_of_memory_fails_one_request_and_the_next_works(start):
         def hog():
             keep = [b"x" * (1 << 20) for _ in range(512)]
             return str(len(keep))
-    """, memory_mb=64)
+    """, memory_mb=64, disk_mb=16)  # the container's limit: 80 MiB (memory + disk), under RLIMIT_DATA's 256
     client = Client(connection)
     with pytest.raises(AppUnavailable, match=r"GET /hog crashed the app \(.*out of memory"):
         client.get("/hog")

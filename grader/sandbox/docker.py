@@ -24,6 +24,18 @@ from grader.sandbox.remote import AgentConnection, OutputBuffer, PreparedAgent, 
 UID = 10001
 RUN_LABEL = "org.flask-grader.run"  # every container of one grading run carries its id
 AGENT_COMMAND = ["python3", "-I", "-u", "-B", "/opt/grader/agent/agent.py"]
+# The container's first process: it only reaps orphans, and keeps the container (and so the tmpfs
+# of /app, which lives as long as the container runs) up while agents come and go by `exec`.
+KEEPER_COMMAND = ["python3", "-I", "-S", "-c",
+                  "import os, signal\n"
+                  "def reap(*_):\n"
+                  "    try:\n"
+                  "        while os.waitpid(-1, os.WNOHANG)[0]: pass\n"
+                  "    except ChildProcessError: pass\n"
+                  "signal.signal(signal.SIGCHLD, reap)\n"
+                  "while True: signal.pause()\n"]
+# kill(-1) as the sandbox user: every process of the container but PID 1 (the keeper) and itself.
+KILL_COMMAND = ["python3", "-I", "-S", "-c", "import os, signal; os.kill(-1, signal.SIGKILL)"]
 _STREAM_HEADER = struct.Struct(">BxxxI")
 DATA_FLOOR_MB = 256  # below about 100 MiB of data, runc cannot set up the container's seccomp filter
 
@@ -40,8 +52,7 @@ def container_options(image: str, limits: Limits, packages: list[str], run_id: s
     data = max(limits.memory_mb * 3 // 4, DATA_FLOOR_MB) << 20
     return {
         "image": image,
-        "command": AGENT_COMMAND,
-        "stdin_open": True,
+        "command": KEEPER_COMMAND,
         "tty": False,
         "network_mode": "none",
         "mem_limit": memory,
@@ -92,15 +103,21 @@ def submission_tar(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
-def remove_run_containers(client: docker.DockerClient, run_id: str) -> int:
-    """Remove every container of one grading run, whatever state it is in; return how many."""
+def remove_run_containers(client: docker.DockerClient, run_id: str) -> int | None:
+    """Remove every container of one grading run, whatever state it is in; how many (None: no engine)."""
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"}):
+    try:
+        containers = client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"})
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+        return None
+    for container in containers:
         try:
             container.remove(force=True, v=True)
             removed += 1
-        except docker.errors.APIError:
+        except docker.errors.NotFound:
             pass
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+            return None
     return removed
 
 
@@ -132,8 +149,9 @@ class DockerSandbox(Sandbox):
         except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
             raise GraderFault(f"the Docker engine could not create a container: {engine_error(exc)}") from None
         try:
+            container.start()
             connection = _ContainerConnection(container, limits, config)
-            connection.launch()  # the container runs the agent, which imports Flask and waits
+            connection.launch()  # an agent exec'd in the container imports Flask and waits
         except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
             _remove_quietly(container)
             raise GraderFault(f"the Docker engine could not start a container: {engine_error(exc)}") from None
@@ -196,18 +214,34 @@ class _ContainerConnection(AgentConnection):
 
 
 class DockerTransport(Transport):
-    """The container's attached stdin/stdout/stderr: stdout is the protocol, stderr the app output."""
+    """One agent, exec'd in the running container: its stdin/stdout/stderr stream; stdout is the protocol.
+
+    Each restart execs a new agent in the same container, so /app (a tmpfs that lives as long as
+    the container) keeps what the app wrote, as a restarted server keeps its disk.
+    """
 
     def __init__(self, container, output: OutputBuffer) -> None:
         self.container = container
+        self.api = container.client.api
         self.output = output
         self._killed = False
         self._fault: str | None = None
-        attached = container.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+        self._started = time.time()
+        try:
+            self.exec_id = self._exec()
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: the container is not running (its keeper was killed)
+                raise
+            container.start()  # a fresh /app: the files come in again with put_files
+            self.exec_id = self._exec()
+        attached = self.api.exec_start(self.exec_id, socket=True, tty=False)
         self._attached = attached
         self._socket: socket.socket = getattr(attached, "_sock", attached)
         self._pending = bytearray()  # multiplexed stream bytes not yet demultiplexed
-        container.start()
+
+    def _exec(self) -> str:
+        return self.api.exec_create(self.container.id, AGENT_COMMAND, stdin=True, stdout=True, stderr=True,
+                                    user=f"{UID}:{UID}", workdir="/app")["Id"]
 
     def send(self, data: bytes, timeout: float) -> None:
         self._socket.settimeout(timeout)
@@ -257,11 +291,18 @@ class DockerTransport(Transport):
     def kill(self) -> None:
         if not self._killed:
             self._killed = True
-            try:
-                self.container.kill()
-            except docker.errors.APIError:
-                pass  # already stopped
+            if self._running():
+                try:
+                    self.container.exec_run(KILL_COMMAND, user=f"{UID}:{UID}")
+                except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+                    pass  # the container or the engine is gone: nothing left to kill
         close_quietly(self._attached, self._socket)
+
+    def _running(self) -> bool:
+        try:
+            return bool(self.api.exec_inspect(self.exec_id).get("Running"))
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+            return False
 
     def fault(self) -> str | None:
         if self._fault is None:  # only a fault is remembered: an engine may fail later
@@ -278,13 +319,24 @@ class DockerTransport(Transport):
 
     def exit_reason(self) -> str:
         try:
-            state = self.container.wait(timeout=2)
-            self.container.reload()
+            deadline = time.monotonic() + 2
+            while (state := self.api.exec_inspect(self.exec_id)).get("Running") and time.monotonic() < deadline:
+                time.sleep(0.02)
         except Exception:  # noqa: BLE001 - a hung or vanished container: say so, don't crash the grader
             return "it stopped answering"
-        if self.container.attrs.get("State", {}).get("OOMKilled"):
-            return "killed: out of memory"
-        code = state.get("StatusCode", -1)
+        if state.get("Running"):
+            return "it stopped answering"
+        code = state.get("ExitCode")
         if code == 137 and not self._killed:
-            return "killed by SIGKILL"
+            return "killed: out of memory" if self._out_of_memory() else "killed by SIGKILL"
         return f"exit code {code}"
+
+    def _out_of_memory(self) -> bool:
+        """Whether the engine saw the container's memory limit kill a process since this agent started."""
+        try:
+            # The engine notes an "oom" event as the kernel kills; `until` a moment ahead lets it arrive.
+            events = self.api.events(since=f"{self._started - 1:.3f}", until=f"{time.time() + 0.3:.3f}", decode=True,
+                                     filters={"container": self.container.id, "event": "oom"})
+            return any(True for _ in events)
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+            return False
