@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import docker
@@ -25,20 +26,21 @@ import docker.errors
 import pytest
 
 from conftest import HELLO, REPO, run_grader
-from test_run import gradebook, make_class
+from test_run import gradebook, make_class, rows_in_db, saved_rows
 from test_sandbox_docker import engine, image  # noqa: F401 - fixtures
 
-MARKER = "grade-me-slowly.txt"  # the submission the assassin watches for (in its app's folder)
+MARKER = "grade-me-slowly-{}.txt"  # in the app's folder: the submission a test watches for (its own, by id)
 SLOW_IMPORT = "import time\ntime.sleep(1.5)  # time for the test to find this app's grading process\n"
 
 
-def slow_solution(folder: Path) -> Path:
-    """hello-mission's solution (100) whose import takes 1.5 s, with the marker file beside it."""
+def slow_solution(folder: Path) -> str:
+    """hello-mission's solution (100) whose import takes 1.5 s, with a marker file beside it: its name."""
     shutil.copytree(HELLO / "solution", folder, ignore=shutil.ignore_patterns("__pycache__"))
     app = folder / "app.py"
     app.write_text(SLOW_IMPORT + app.read_text())
-    (folder / MARKER).write_text("the test kills the process grading this app\n")
-    return folder
+    marker = MARKER.format(uuid.uuid4().hex)
+    (folder / marker).write_text("the test kills the process grading this app\n")
+    return marker
 
 
 def _cmdline(pid: int) -> str:
@@ -57,15 +59,16 @@ def _parent(pid: int) -> int:
 
 
 class Assassin(threading.Thread):
-    """SIGKILLs the grading process of the app whose folder holds MARKER, `times` times.
+    """SIGKILLs the grading process of the app whose folder holds `marker`, `times` times.
 
     The grading process is the app's agent's first ancestor whose command line holds `target`
-    ("grader.warm" for a warm child of `grader run`, "pytest" for `grader check`).
+    ("grader.warm" for a warm child of `grader run`, "-m pytest" for `grader check`), below the
+    grader's own process (never the test runner's).
     """
 
-    def __init__(self, target: str, times: int) -> None:
+    def __init__(self, marker: str, target: str, times: int) -> None:
         super().__init__(daemon=True)
-        self.target, self.times = target, times
+        self.marker, self.target, self.times = marker, target, times
         self.killed: list[int] = []
         self._done = threading.Event()
 
@@ -82,13 +85,13 @@ class Assassin(threading.Thread):
             if not entry.name.isdigit() or "agent.py" not in _cmdline(int(entry.name)):
                 continue
             try:
-                if not (entry / "cwd" / MARKER).exists():
+                if not (entry / "cwd" / self.marker).exists():
                     continue
             except OSError:
                 continue
             pid = _parent(int(entry.name))
-            while pid > 1:
-                if self.target in _cmdline(pid):
+            while pid > 1 and "grader.cli" not in (command := _cmdline(pid)):
+                if self.target in command and "jail.py" not in command:  # the jail's config names paths
                     return pid
                 pid = _parent(pid)
         return None
@@ -103,18 +106,24 @@ class Assassin(threading.Thread):
 
 
 @pytest.fixture(autouse=True)
-def no_quota_mount_left():
-    """A killed grading still gives its sandbox's /app tmpfs back (the jail mounts one as root)."""
+def no_quota_mount_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A killed grading still gives its sandbox's /app tmpfs back (the jail mounts one as root).
+
+    The grader's scratch folders (and so its sandboxes) are made under this test's tmp_path.
+    """
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
     yield
-    mounts = Path("/proc/self/mountinfo").read_text().splitlines()
-    assert not [line for line in mounts if "/grader-box-" in line], "a sandbox's quota mount was left behind"
+    mounts = [line.split(" ")[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+    assert not [m for m in mounts if m.startswith(str(scratch))], "a sandbox's quota mount was left behind"
 
 
 def test_a_grading_process_killed_once_is_graded_again_and_the_retry_logged(tmp_path: Path):
     klass = make_class(tmp_path / "class", {"bob": HELLO / "solution"})
-    slow_solution(klass / "ada")
+    marker = slow_solution(klass / "ada")
     out = tmp_path / "out"
-    with Assassin("grader.warm", times=1) as assassin:
+    with Assassin(marker, "grader.warm", times=1) as assassin:
         run = run_grader("run", "hello-mission", "--from", klass, "--out", out, "--sandbox", "process", "-j", "1",
                          timeout=300)
     assert len(assassin.killed) == 1
@@ -128,9 +137,9 @@ def test_a_grading_process_killed_once_is_graded_again_and_the_retry_logged(tmp_
 
 def test_a_submission_the_grader_keeps_failing_is_ungradable_and_the_next_run_grades_it(tmp_path: Path):
     klass = make_class(tmp_path / "class", {"bob": HELLO / "solution"})
-    slow_solution(klass / "ada")
+    marker = slow_solution(klass / "ada")
     out = tmp_path / "out"
-    with Assassin("grader.warm", times=3) as assassin:
+    with Assassin(marker, "grader.warm", times=3) as assassin:
         run = run_grader("run", "hello-mission", "--from", klass, "--out", out, "--sandbox", "process", "-j", "1",
                          timeout=300)
     assert len(assassin.killed) == 3  # the first grading and both retries
@@ -161,8 +170,9 @@ def test_a_submission_the_grader_keeps_failing_is_ungradable_and_the_next_run_gr
 
 
 def test_check_killed_mid_grading_is_a_grader_fault_with_exit_1(tmp_path: Path):
-    app = slow_solution(tmp_path / "ada")
-    with Assassin("pytest", times=1) as assassin:
+    app = tmp_path / "ada"
+    marker = slow_solution(app)
+    with Assassin(marker, "-m pytest", times=1) as assassin:
         run = run_grader("check", "hello-mission", app, "--sandbox", "process", "--format", "json", timeout=120)
     assert len(assassin.killed) == 1
     assert run.returncode == 1 and run.stdout, run
@@ -230,10 +240,10 @@ class EngineProxy:
                 end.close()
 
 
-def _agent_with_marker() -> bool:
+def _agent_with(marker: str) -> bool:
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and "agent.py" in _cmdline(int(entry.name)) and (entry / "cwd" / MARKER).exists():
+            if entry.name.isdigit() and "agent.py" in _cmdline(int(entry.name)) and (entry / "cwd" / marker).exists():
                 return True
         except OSError:
             continue
@@ -243,7 +253,7 @@ def _agent_with_marker() -> bool:
 @pytest.mark.docker
 def test_the_docker_engine_gone_mid_run_is_ungradable_never_zero(tmp_path: Path, image: str, engine):
     klass = make_class(tmp_path / "class", {"bob": HELLO / "solution", "cy": HELLO / "solution"})
-    slow_solution(klass / "ada")
+    marker = slow_solution(klass / "ada")
     out = tmp_path / "out"
     target = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock").removeprefix("unix://")
     proxy = EngineProxy(tmp_path / "docker.sock", target)
@@ -254,9 +264,9 @@ def test_the_docker_engine_gone_mid_run_is_ungradable_never_zero(tmp_path: Path,
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
-        while not _agent_with_marker() and time.monotonic() < deadline and process.poll() is None:
+        while not _agent_with(marker) and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.05)
-        assert _agent_with_marker(), "ada's app never started in a container"
+        assert _agent_with(marker), "ada's app never started in a container"
         proxy.cut()  # the engine is gone while ada's app is being tested
         stdout, stderr = process.communicate(timeout=300)
     finally:
@@ -288,6 +298,51 @@ def test_a_container_the_engine_cannot_create_is_a_grader_fault(tmp_path: Path, 
     from grader.sandbox.base import GraderFault
     from grader.sandbox.docker import DockerSandbox
 
-    app = slow_solution(tmp_path / "ada")
+    app = tmp_path / "ada"
+    slow_solution(app)
     with pytest.raises(GraderFault, match="the Docker engine could not create a container: .*no-such-image"):
         DockerSandbox("flask-grader/no-such-image:0", run_id="test-no-image").start(app, Limits())
+
+
+# --- the store's disk ---------------------------------------------------------------------------
+
+def _fill(folder: Path) -> None:
+    with (folder / "filler.bin").open("wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        except OSError:
+            pass
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs as --out takes root")
+def test_results_that_cannot_be_saved_are_not_final_and_the_next_run_grades_them(tmp_path: Path):
+    klass = make_class(tmp_path / "class", {"ada": HELLO / "solution", "cy": HELLO / "solution"})
+    slow_solution(klass / "bob")  # graded second: time to fill the disk once ada's result is saved
+    out = tmp_path / "out"
+    out.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(out)], check=True)
+    try:
+        command = [sys.executable, "-m", "grader.cli", "run", "hello-mission", "--from", str(klass),
+                   "--out", str(out), "--sandbox", "process", "-j", "1"]
+        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while saved_rows(out) < 1 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.02)
+        _fill(out)  # the disk is full from now on: bob's and cy's results cannot be kept
+        stdout, stderr = process.communicate(timeout=300)
+        assert process.returncode == 1, (stdout, stderr)
+        assert "bob: ungradable, no score — the result could not be saved" in stdout, stdout
+        assert "cy: ungradable, no score — the result could not be saved" in stdout, stdout
+        assert f"the results graded so far are kept in {out / 'grader.db'}" in stderr, stderr
+        assert "Traceback" not in stderr
+        assert [row for row in rows_in_db(out)] == [("ada", "graded")]
+
+        (out / "filler.bin").unlink()  # space again: the same command grades only what was not kept
+        again = run_grader(*command[3:], timeout=300)
+        assert again.returncode == 0, again
+        assert "3 submissions: 2 newly graded, 1 unchanged" in again.stdout, again
+        assert {name: row["score"] for name, row in gradebook(out).items()} == {"ada": "100", "bob": "100", "cy": "100"}
+    finally:
+        subprocess.run(["umount", "-l", str(out)], check=False)
