@@ -48,6 +48,11 @@ def check(exercise: str, path: Path, fmt: str, output: Path | None, sandbox: str
     if fmt == "github" and output is not None:
         raise GraderError("--output does not apply to --format github (it writes the step summary and outputs)")
     result = grade(find_exercise(exercise), path, sandbox)
+    if result.status == "ungradable" and fmt == "gradescope":
+        # Gradescope scores a results.json without a score as 0: write none, so that it reports a
+        # failed autograder (which staff can regrade), never a 0 the student did not earn.
+        raise GraderError(f"not graded: the grader failed, not the submission ({result.errors[0]}); no results.json "
+                          "written, so Gradescope reports a failed autograder; fix the cause and regrade", 1)
     if fmt == "github":
         _github_feedback(result, path)
     elif output is None:

@@ -182,6 +182,19 @@ def test_check_killed_mid_grading_is_a_grader_fault_with_exit_1(tmp_path: Path):
     assert "not graded: the grader failed, not the submission" in run.stderr
 
 
+def test_check_for_gradescope_writes_no_results_json_when_the_grader_fails(tmp_path: Path):
+    """Gradescope scores a results.json without a score as 0: an ungradable run writes none."""
+    app = tmp_path / "ada"
+    marker = slow_solution(app)
+    results = tmp_path / "results.json"
+    with Assassin(marker, "-m pytest", times=1) as assassin:
+        run = run_grader("check", "hello-mission", app, "--sandbox", "process", "--format", "gradescope",
+                         "--output", results, timeout=120)
+    assert len(assassin.killed) == 1
+    assert run.returncode == 1 and not results.exists(), run
+    assert "no results.json written, so Gradescope reports a failed autograder" in run.stderr, run
+
+
 # --- the Docker engine --------------------------------------------------------------------------
 
 class EngineProxy:

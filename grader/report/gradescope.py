@@ -28,7 +28,7 @@ def render_gradescope(result: Result) -> str:
     shown after the grades are published, with only its title and points.
     """
     document = {
-        "score": _number(result.score),  # ungradable: dropped below, so Gradescope shows a failed autograder, not a 0
+        "score": _number(result.score),  # ungradable: dropped below (and `grader check` writes no file)
         "execution_time": round(result.duration, 3),
         "output": _summary(result),
         "output_format": OUTPUT_FORMAT,
