@@ -243,10 +243,16 @@ def test_a_store_from_before_runs_were_recorded_is_upgraded_and_refused_for_merg
             db.execute("INSERT INTO results (exercise, fingerprint, student, status, score, max_score, graded_at, entry)"
                        " VALUES ('hello-mission', 'f', ?, 'missing', 0, 100, '2026-11-01T00:00:00+00:00', ?)",
                        (name, entry.model_dump_json()))
-    Store(old / "grader.db").close()
+    store = Store(old / "grader.db")
+    # score was NOT NULL then: an ungradable result (no score) must still be kept.
+    store.save("hello-mission", "f", "abc", StudentResult(student="cy", status="ungradable", score=None,
+                                                          max_score=100, reason="the Docker engine stopped answering"))
+    store.close()
     with sqlite3.connect(old / "grader.db") as db:
         uids = [row[0] for row in db.execute("SELECT uid FROM results")]
-    assert len(uids) == 2 and all(uids) and len(set(uids)) == 2
+        rows = db.execute("SELECT student, status, score FROM results ORDER BY id").fetchall()
+    assert len(uids) == 3 and all(uids) and len(set(uids)) == 3
+    assert rows == [("ada", "missing", 0), ("bob", "missing", 0), ("cy", "ungradable", None)]
     history = grader("history", "ada", "--out", old)
     assert history.returncode == 0 and "missing" in history.stdout, history
     assert "records no run (it was written by an older grader)" in refused(
