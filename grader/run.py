@@ -201,7 +201,8 @@ def _attempt(pool: WarmPool, exercise: Exercise, submission: Submission, shown: 
     except GraderFault as fault:
         result = _fault(exercise, shown, fault.message)
     except Exception as exc:  # noqa: BLE001 - our bug or the host's (e.g. no space left): not the student's 0
-        result = _fault(exercise, shown, f"{type(exc).__name__}: {exc}")
+        result = _fault(exercise, shown, f"{type(exc).__name__}: {exc} (an error of flask-grader's own, or of the host "
+                                         "it runs on; if it stays, please report it)")
     # The grader's scratch path means nothing to a reader: name the student's repository.
     result.submission = shown
     return result

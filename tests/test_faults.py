@@ -359,3 +359,36 @@ def test_results_that_cannot_be_saved_are_not_final_and_the_next_run_grades_them
         assert {name: row["score"] for name, row in gradebook(out).items()} == {"ada": "100", "bob": "100", "cy": "100"}
     finally:
         subprocess.run(["umount", "-l", str(out)], check=False)
+
+
+# --- a bug of ours --------------------------------------------------------------------------------
+
+def test_an_exception_of_the_graders_own_is_ungradable_and_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A bug in the grader (here: the pool raising KeyError for bob, twice) is not bob's 0."""
+    from grader.exercise import find_exercise
+    from grader.pool import WarmPool
+    from grader.run import RunOptions, run_class
+
+    klass = make_class(tmp_path / "class", {"ada": HELLO / "solution", "bob": HELLO / "solution"})
+    real, failures = WarmPool.grade, []
+
+    def grade(self, path):
+        if path.name == "bob" and len(failures) < 2:
+            failures.append(path)
+            raise KeyError("records")
+        return real(self, path)
+
+    monkeypatch.setattr(WarmPool, "grade", grade)
+    retries = []
+    report = run_class(find_exercise("hello-mission"), RunOptions(source=str(klass), out=tmp_path / "out", jobs=1),
+                       on_retry=lambda student, reason, attempt: retries.append((student, reason, attempt)))
+    assert [(student, attempt) for student, _, attempt in retries] == [("bob", 1), ("bob", 2)]
+    assert all(reason.startswith("KeyError: 'records' (an error of flask-grader's own") for _, reason, _ in retries)
+    assert {e.student: (e.status, e.score) for e in report.entries} == {"ada": ("graded", 100), "bob": ("graded", 100)}
+
+    failures.clear()
+    monkeypatch.setattr(WarmPool, "grade", lambda self, path: (_ for _ in ()).throw(KeyError("records")))
+    report = run_class(find_exercise("hello-mission"), RunOptions(source=str(klass), out=tmp_path / "out2", jobs=1))
+    assert [(e.status, e.score) for e in report.entries] == [("ungradable", None)] * 2
+    assert all(e.reason.startswith("KeyError: 'records'") for e in report.entries)
+    assert len(report.ungradable) == 2
