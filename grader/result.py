@@ -16,14 +16,6 @@ def _number(value: float | None) -> int | float | None:
     return int(value) if float(value).is_integer() else round(value, 2)
 
 
-# What each status means, and what a teacher does about it (the README's table says the same).
-STATUSES = {
-    "graded": "graded: the score is the submission's",
-    "error": "the app did not start: a score of 0, the student's to fix",
-    "ungradable": "not graded: the grader failed, not the submission; no score until it is graded again",
-    "missing": "no repository for this student: a score of 0",
-    "unreachable": "the repository could not be fetched: a score of 0",
-}
 UNGRADABLE_NOTE = ("This is not a fault of the submission: the grader failed while grading it. "
                    "It has no score until it is graded again.")
 
