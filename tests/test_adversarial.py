@@ -351,6 +351,14 @@ RESULT_CHECKS = {
     "big-file": _check_big_file,
     "symlinks": _check_symlinks,
 }
+def _free_space() -> dict[str, int]:
+    """Free bytes where a sandbox could leave files: the temporary folder, Docker's data, /dev/shm."""
+    import tempfile
+
+    places = [tempfile.gettempdir(), "/dev/shm", "/var/lib/docker"]
+    return {place: shutil.disk_usage(place).free for place in places if os.path.isdir(place)}
+
+
 def _check_no_sandbox_mount() -> None:
     """No quota tmpfs of a process sandbox's box (grader-box-*) is left mounted on the host."""
     mounts = Path("/proc/self/mountinfo").read_text().splitlines()
@@ -402,10 +410,15 @@ def test_huge_output_is_capped_in_the_text_report(attack: str, sandbox: str, tmp
 @pytest.mark.parametrize(("attack", "sandbox"), _text_cases("disk-bomb"))
 def test_disk_bomb_is_stopped_by_the_quota(attack: str, sandbox: str, tmp_path: Path, request) -> None:
     """disk_mb 32: the writes stop with ENOSPC at /app 16 MiB (less the submission), /tmp and /dev/shm 8."""
+    before = _free_space()
     graded = grade_attack(attack, sandbox, tmp_path, request, fmt="text")
     run = graded.run
     assert run.returncode == 0, run
     assert run.stdout.startswith("hello-mission: 100 / 100"), run.stdout[:300]
+    # The host's disks as they were (the bomb would leave up to 384 MiB without its quota); the
+    # margin is for other tests running beside this one.
+    lost = {place: (before[place] - free) >> 20 for place, free in _free_space().items()}
+    assert all(mib < 64 for mib in lost.values()), f"MiB of free space lost: {lost}"
     stopped = dict(re.findall(r"disk-bomb: (\S+) (\d+) MiB, stopped by ENOSPC", run.stdout))
     assert sorted(stopped) == [".", "/dev/shm", "/tmp"], run.stdout[-2000:]
     tmp = graded.limits.tmp_mb

@@ -132,7 +132,7 @@ def test_unknown_key_in_limits_lists_limit_keys(tmp_path):
     message = load_error(path)
 
     assert message.startswith(f"{path}:15: limits: unknown key 'cpu'")
-    assert "(allowed: request_timeout, start_timeout, memory_mb, processes, cpus)" in message
+    assert "(allowed: request_timeout, start_timeout, memory_mb, processes, cpus, disk_mb)" in message
 
 
 def test_misspelt_key_is_reported_as_unknown_rather_than_missing(tmp_path):
