@@ -20,6 +20,7 @@ import os
 import pwd
 import re
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -94,6 +95,11 @@ class Graded:
         return "\n".join(lines)
 
 
+# Attacks whose traces on the host are looked for after the grading: graded with TMPDIR in a folder
+# of their own, so that the boxes of tests running beside them on other workers are not taken for theirs.
+OWN_SCRATCH = {"disk-bomb"}
+
+
 def grade_attack(attack: str, sandbox: str, tmp_path: Path, request: pytest.FixtureRequest, fmt: str = "json") -> Graded:
     """Grade one attack through the CLI: in place, or in a prepared copy; its limits via a course copy."""
     if sandbox == "docker":
@@ -105,6 +111,11 @@ def grade_attack(attack: str, sandbox: str, tmp_path: Path, request: pytest.Fixt
         shutil.copytree(ADVERSARIAL / attack, submission)
         SETUP[attack](submission)
     env = {}
+    scratch = None
+    if attack in OWN_SCRATCH:  # its traces are looked for in its own temporary folder, not beside other tests'
+        scratch = Path(tempfile.mkdtemp(prefix="adv-"))
+        request.addfinalizer(lambda: shutil.rmtree(scratch, ignore_errors=True))
+        env["TMPDIR"] = str(scratch)
     rubric = yaml.safe_load((REPO / "rubrics" / f"{spec['exercise']}.yaml").read_text())
     limits = Limits(**{**(rubric.get("limits") or {}), **(spec.get("limits") or {})})
     if spec.get("limits"):
@@ -118,7 +129,9 @@ def grade_attack(attack: str, sandbox: str, tmp_path: Path, request: pytest.Fixt
     started = time.monotonic()
     run = run_grader("check", spec["exercise"], submission, "--sandbox", sandbox, "--format", fmt,
                      env=env, timeout=time_bound(limits) + 60)
-    return Graded(attack, sandbox, submission, limits, run, time.monotonic() - started, fmt)
+    graded = Graded(attack, sandbox, submission, limits, run, time.monotonic() - started, fmt)
+    graded.scratch = scratch
+    return graded
 
 
 def time_bound(limits: Limits) -> float:
@@ -203,7 +216,7 @@ def test_attack_gets_its_honest_score(attack: str, sandbox: str, tmp_path: Path,
     finally:  # traces on the machine: every check runs (and cleans up), whatever the result was
         traces = [lambda: assert_folder_unchanged(ADVERSARIAL / attack, before)]
         if attack in HOST_CHECKS:
-            traces.append(HOST_CHECKS[attack])
+            traces.append(lambda: HOST_CHECKS[attack](graded))
         if sandbox == "docker":
             traces.append(assert_no_container_left)
         problems = []
@@ -359,18 +372,23 @@ def _free_space() -> dict[str, int]:
     return {place: shutil.disk_usage(place).free for place in places if os.path.isdir(place)}
 
 
-def _check_no_sandbox_mount() -> None:
-    """No quota tmpfs of a process sandbox's box (grader-box-*) is left mounted on the host."""
+def _check_no_sandbox_mount(graded: Graded) -> None:
+    """No quota tmpfs of this grading's sandbox box (grader-box-*) is left mounted on the host.
+
+    Only mounts under the grading's own temporary folder count: other tests on other workers
+    have their boxes mounted while they run."""
+    root = f"{graded.scratch}/"
     mounts = Path("/proc/self/mountinfo").read_text().splitlines()
-    left = [line.split(" ")[4] for line in mounts if "grader-box-" in line]
+    left = [line.split(" ")[4] for line in mounts
+            if "grader-box-" in line and line.split(" ")[4].startswith(root)]
     assert not left, f"sandbox quota mounts left on the host: {left}"
 
 
 # On this machine, after the run, whatever its result.
 HOST_CHECKS = {
-    "writes-outside": _check_no_escaped_files,
-    "disk-bomb": lambda: _check_no_sandbox_mount(),
-    "fork-bomb": _check_no_fork_bomb_child,
+    "writes-outside": lambda graded: _check_no_escaped_files(),
+    "disk-bomb": _check_no_sandbox_mount,
+    "fork-bomb": lambda graded: _check_no_fork_bomb_child(),
 }
 
 
@@ -424,6 +442,6 @@ def test_disk_bomb_is_stopped_by_the_quota(attack: str, sandbox: str, tmp_path: 
     tmp = graded.limits.tmp_mb
     assert graded.limits.app_mb - 2 <= int(stopped["."]) < graded.limits.app_mb
     assert int(stopped["/tmp"]) == int(stopped["/dev/shm"]) == tmp
-    _check_no_sandbox_mount()
+    _check_no_sandbox_mount(graded)
     if sandbox == "docker":
         assert_no_container_left()
