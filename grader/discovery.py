@@ -5,6 +5,8 @@ Standard library and Flask only: the sandbox agent imports this module inside th
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import importlib
 import inspect
 import json
@@ -12,14 +14,16 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import NamedTuple
 
 from flask import Flask
 
-MODULES = ("wsgi", "app")  # `flask run` without --app tries wsgi.py, then app.py
+MODULES = ("wsgi", "app", "application")  # `flask run` tries wsgi.py, then app.py; CS50's is application.py
 FACTORIES = ("create_app", "make_app")
 # What student code may raise that means "this app is broken". Other BaseExceptions (a sandbox's
 # deadline, Ctrl-C) pass through: they are the grader's, not the student's.
 STUDENT_ERRORS = (Exception, SystemExit)
+RUN_GUARD = 'put it under `if __name__ == "__main__":`'
 
 
 class DiscoveryError(Exception):
@@ -30,29 +34,142 @@ class DiscoveryError(Exception):
         self.message = message
 
 
-def load_app(root: Path, test_config: dict) -> Flask:
-    """Import the app from `root` (which goes first on sys.path) and apply `test_config`.
+class Target(NamedTuple):
+    """An app as FLASK_APP names it: `path` ("mission", "mission.py", "src/mission.py", "pkg.mod")
+    and, after a colon, `name` (an attribute, or a factory with literal arguments)."""
 
-    >>> app = load_app(Path("submission"), {"TESTING": True})
+    path: str
+    name: str | None = None
+    args: tuple = ()
+    kwargs: dict | None = None
+    called: bool = False
+
+    def __str__(self) -> str:
+        if self.name is None:
+            return self.path
+        shown = ", ".join([*map(repr, self.args), *(f"{k}={v!r}" for k, v in (self.kwargs or {}).items())])
+        return f"{self.path}:{self.name}" + (f"({shown})" if self.called else "")
+
+
+def parse_target(text: str) -> Target:
+    """Read FLASK_APP's syntax, as `flask --app` does: `module`, `module:name`, `module:factory(args)`.
+
+    >>> parse_target('mission:make_app("development")')
+    Target(path='mission', name='make_app', args=('development',), kwargs={}, called=True)
+    """
+    path, sep, name = text.strip().partition(":")
+    if not path:
+        raise DiscoveryError(f"{text!r} names no module: write `module`, `module:name` or `module:factory()`")
+    if not sep:
+        return Target(path)
+    try:
+        expression = ast.parse(name.strip(), mode="eval").body
+    except SyntaxError:
+        raise DiscoveryError(f"{text!r}: {name.strip()!r} is not an attribute name or a factory call") from None
+    if isinstance(expression, ast.Name):
+        return Target(path, expression.id)
+    if isinstance(expression, ast.Call) and isinstance(expression.func, ast.Name):
+        try:
+            args = tuple(ast.literal_eval(a) for a in expression.args)
+            kwargs = {k.arg: ast.literal_eval(k.value) for k in expression.keywords if k.arg is not None}
+        except ValueError:
+            raise DiscoveryError(f"{text!r}: a factory's arguments must be literal values (strings, numbers)") from None
+        if len(kwargs) != len(expression.keywords):
+            raise DiscoveryError(f"{text!r}: a factory's arguments must be literal values (strings, numbers)")
+        return Target(path, expression.func.id, args, kwargs, called=True)
+    raise DiscoveryError(f"{text!r}: {name.strip()!r} is not an attribute name or a factory call")
+
+
+def module_of(root: Path, path: str) -> tuple[str, Path]:
+    """(module name, folder to import it from) for FLASK_APP's module part, as `flask run` works it
+    out: a path loses its .py, and a file inside packages is imported by its dotted name."""
+    place = Path(os.path.normpath(root / path))
+    if place.suffix == ".py":
+        place = place.with_suffix("")
+    if place.name == "__init__":
+        place = place.parent
+    parts = [place.name]
+    folder = place.parent
+    while (folder / "__init__.py").is_file() and folder != root and folder.is_relative_to(root):
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    if not folder.is_relative_to(root):
+        raise DiscoveryError(f"{path!r} is outside the submission")
+    return ".".join(parts), folder
+
+
+def module_exists(folder: Path, name: str) -> bool:
+    """True when `name` (dotted) is a module file or a package under `folder`."""
+    base = folder.joinpath(*name.split("."))
+    return base.with_name(base.name + ".py").is_file() or (base / "__init__.py").is_file()
+
+
+def default_target(root: Path) -> str | None:
+    """The first of wsgi, app, application that `root` holds as a module or a package."""
+    return next((name for name in MODULES if module_exists(root, name)), None)
+
+
+def load_app(root: Path, test_config: dict, loading: dict | None = None, warnings: list | None = None) -> Flask:
+    """Import the app from `root` and apply `test_config`; the way it is found is `loading`'s
+    `target` (FLASK_APP syntax; default: wsgi, app, application), and `run_at_import` says whether
+    app.run() called during the import is a warning (appended to `warnings`) or an error.
+
+    >>> app = load_app(Path("submission"), {"TESTING": True}, {"target": "mission:make_app('dev')"})
     """
     root = root.resolve()
-    names = [n for n in MODULES if (root / f"{n}.py").is_file() or (root / n / "__init__.py").is_file()]
-    if not names:
+    loading = loading or {}
+    text = loading.get("target") or default_target(root)
+    if not text:
         raise DiscoveryError(
-            "no app.py or wsgi.py at the root of the submission: create app.py with "
-            "`app = Flask(__name__)` or a `create_app()` factory"
+            "could not locate a Flask application: no wsgi.py, app.py or application.py at the root of "
+            "the submission; create app.py with `app = Flask(__name__)` or a `create_app()` factory"
         )
-    sys.path.insert(0, str(root))
+    target = parse_target(text)
     try:
-        module = importlib.import_module(names[0])
-    except STUDENT_ERRORS as exc:
-        raise DiscoveryError(describe_exception(exc, root, f"importing {names[0]}")) from None
-    app = _find_app(module, root, test_config)
+        module_name, folder = module_of(root, target.path)
+    except DiscoveryError as exc:
+        raise DiscoveryError(f"could not locate a Flask application: {exc.message}") from None
+    if not module_exists(folder, module_name):
+        raise DiscoveryError(f"could not locate a Flask application: {target.path} is not in the submission")
+    environ = loading.get("environ")
+    if isinstance(environ, dict):
+        os.environ.update({k: v for k, v in environ.items() if isinstance(k, str) and isinstance(v, str)})
+    sys.path.insert(0, str(folder))
+    with _run_skipped(root) as runs:
+        try:
+            module = importlib.import_module(module_name)
+        except STUDENT_ERRORS as exc:
+            raise DiscoveryError(describe_exception(exc, root, f"importing {module_name}")) from None
+        app = _find_app(module, root, test_config, target)
+    if runs:
+        where = f"{runs[0]}: app.run() is called when the app is imported"
+        if loading.get("run_at_import") == "fail":
+            raise DiscoveryError(f"{where}, so gunicorn and the grader would wait on it forever; {RUN_GUARD}")
+        if warnings is not None:
+            warnings.append(f"{where}; the grader skipped it, but gunicorn would wait on it forever: {RUN_GUARD}")
     try:
         app.config.update(test_config)
     except Exception as exc:  # noqa: BLE001 - a broken Config subclass is the student's
         raise DiscoveryError(describe_exception(exc, root, "configuring the app")) from None
     return app
+
+
+@contextlib.contextmanager
+def _run_skipped(root: Path):
+    """While the app is imported, Flask.run returns at once: a server started at import time
+    would block the import forever. Yields where each call came from ("app.py, line 9")."""
+    runs: list[str] = []
+    original = Flask.run
+
+    def run(self, *args, **kwargs) -> None:
+        frames = [f for f in traceback.extract_stack()[:-1] if _inside(f.filename, root)]
+        runs.append(f"{_relative(frames[-1].filename, root)}, line {frames[-1].lineno}" if frames else "the app")
+
+    Flask.run = run
+    try:
+        yield runs
+    finally:
+        Flask.run = original
 
 
 def safe_config(app: Flask) -> dict:
@@ -68,24 +185,26 @@ def safe_config(app: Flask) -> dict:
 
 
 def factory_of(root: Path):
-    """The app factory (create_app or make_app) of the module `load_app` imported from `root`.
+    """The app factory of the module `load_app` imported from `root`: the one its target named,
+    else create_app or make_app, defined there or in a package of the submission it imported.
 
     >>> load_app(root, {}); second = factory_of(root)("testing")
     """
     root = root.resolve()
-    for name in MODULES:
-        module = sys.modules.get(name)
-        if module is not None and _inside(getattr(module, "__file__", None) or "", root):
-            # Defined or imported in wsgi.py/app.py, or reached through a package it imported.
-            places = [module, *(v for v in vars(module).values()
-                                if inspect.ismodule(v) and _inside(getattr(v, "__file__", None) or "", root))]
-            for place in places:
-                for attr in FACTORIES:
-                    if callable(factory := getattr(place, attr, None)):
-                        return factory
-            where = _relative(module.__file__, root)
-            raise DiscoveryError(f"{where}: no create_app() factory to call; define or import create_app in {where}")
-    raise DiscoveryError("the app is not loaded, so it has no factory to call")
+    loaded = _LOADED.get(str(root))
+    module = sys.modules.get(loaded[0]) if loaded else None
+    if module is None:
+        raise DiscoveryError("the app is not loaded, so it has no factory to call")
+    if loaded[1] and callable(factory := getattr(module, loaded[1], None)) and not isinstance(factory, Flask):
+        return factory
+    places = [module, *(v for v in vars(module).values()
+                        if inspect.ismodule(v) and _inside(getattr(v, "__file__", None) or "", root))]
+    for place in places:
+        for attr in FACTORIES:
+            if callable(factory := getattr(place, attr, None)):
+                return factory
+    where = _relative(getattr(module, "__file__", None) or module.__name__, root)
+    raise DiscoveryError(f"{where}: no create_app() factory to call; define or import create_app in {where}")
 
 
 def call_factory(root: Path, args: list, kwargs: dict) -> Flask:
@@ -103,8 +222,17 @@ def call_factory(root: Path, args: list, kwargs: dict) -> Flask:
     return app
 
 
-def _find_app(module, root: Path, test_config: dict) -> Flask:
+# The module each root's app came from, and the attribute its target named: (module, name).
+_LOADED: dict[str, tuple[str, str | None]] = {}
+
+
+def _find_app(module, root: Path, test_config: dict, target: Target) -> Flask:
+    """Flask's own order: the target's attribute; else `app` or `application`; else the one Flask
+    instance in the module; else a create_app or make_app factory, called."""
+    _LOADED[str(root)] = (module.__name__, target.name)
     where = _relative(getattr(module, "__file__", None) or module.__name__, root)
+    if target.name is not None:
+        return _named_app(module, root, test_config, target, where)
     for attr in ("app", "application"):
         value = getattr(module, attr, None)
         if isinstance(value, Flask):
@@ -121,6 +249,28 @@ def _find_app(module, root: Path, test_config: dict) -> Flask:
     raise DiscoveryError(
         f"{where}: no Flask app found; define `app = Flask(__name__)` or a `create_app()` factory"
     )
+
+
+def _named_app(module, root: Path, test_config: dict, target: Target, where: str) -> Flask:
+    value = getattr(module, target.name, None)
+    if value is None:
+        raise DiscoveryError(f"{where}: no attribute {target.name!r}, which {target} names")
+    if isinstance(value, Flask):
+        if target.called:
+            raise DiscoveryError(f"{where}: {target.name} is a Flask app, not a factory to call as {target} does")
+        return value
+    if not callable(value):
+        raise DiscoveryError(f"{where}: {target.name} is a {type(value).__name__}, not a Flask app or a factory")
+    if not target.called:  # `module:create_app`: called with no arguments, as `flask --app` does
+        return _call_factory(value, target.name, where, root, test_config)
+    doing = f"calling {target.name}({str(target).partition('(')[2]}"
+    try:
+        app = value(*target.args, **(target.kwargs or {}))
+    except STUDENT_ERRORS as exc:
+        raise DiscoveryError(describe_exception(exc, root, doing)) from None
+    if not isinstance(app, Flask):
+        raise DiscoveryError(f"{where}: {doing} returned {type(app).__name__}, not a Flask app")
+    return app
 
 
 def _call_factory(factory, name: str, where: str, root: Path, test_config: dict) -> Flask:

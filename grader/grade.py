@@ -79,7 +79,7 @@ def result_of_run(exercise: Exercise, loaded, records, returncode: int, output: 
             f"{exercise.tests_dir}: no tests ran (pytest exit code {returncode}): {_last_line(output)}",
             exit_code=2 if returncode in (4, 5) else 1,
         )
-    errors = list(warnings)
+    errors = [*warnings, *records.notes]
     missing = [t.nodeid for t in records.collected if t.nodeid not in records.outcomes]
     if missing:
         errors.append(

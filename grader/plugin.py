@@ -17,7 +17,8 @@ from packaging.utils import canonicalize_name
 from werkzeug.test import Client, TestResponse
 
 from grader import warm
-from grader.rubric import Limits, load_rubric
+from grader.layout import AppNotFound, locate
+from grader.rubric import AppSetting, Limits, load_rubric
 from grader.sandbox import AppStartError, AppUnavailable, Connection, GraderFault, get_sandbox
 from grader.testing import AppHandle
 
@@ -167,14 +168,16 @@ def grader_connection(request: pytest.FixtureRequest):
     rubric = load_rubric(Path(rubric_path)).rubric if rubric_path else None
     limits = rubric.limits if rubric else Limits()
     recorder = config.pluginmanager.get_plugin("grader-outcomes")
+    setting = rubric.app if rubric else AppSetting()
+    notes: list[str] = []
     try:
         if warm.CURRENT is not None:  # a warm child of `grader run`: its sandbox was started ahead
-            connection = _start_warm(warm.CURRENT)
+            connection = _start_warm(warm.CURRENT, setting, notes)
         else:
             sandbox = get_sandbox(config.getoption("grader_sandbox"), rubric.packages if rubric else [],
                                   config.getoption("grader_image"), config.getoption("grader_run_id"))
             prepared = _prepare(sandbox, limits, rubric.config if rubric else None)
-            connection = _start(prepared, Path(submission).resolve())
+            connection = _start(prepared, Path(submission).resolve(), setting, notes)
     except AppStartError as exc:
         message = explain_missing_module(exc.message, rubric.packages if rubric else [])
         if recorder is not None:
@@ -185,6 +188,10 @@ def grader_connection(request: pytest.FixtureRequest):
         if recorder is not None:
             recorder.write({"type": "grader_fault", "message": exc.message})
         pytest.fail(f"not graded: the grader failed ({exc.message})", pytrace=False)
+    finally:
+        if recorder is not None:  # where the app was found, what loading it warned about
+            for note in notes:
+                recorder.write({"type": "note", "message": note})
     try:
         yield connection
     finally:
@@ -227,23 +234,35 @@ def _prepare(sandbox, limits: Limits, config: dict | None):
         raise GraderFault(f"the sandbox could not be prepared: {type(exc).__name__}: {exc}") from None
 
 
-def _start(prepared, submission: Path) -> Connection:
-    """Start the submission; the app's own failures are AppStartError, anything else is ours."""
+def _start(prepared, submission: Path, setting: AppSetting, notes: list[str]) -> Connection:
+    """Find the app in the submission and start it, adding to `notes` what the report should say
+    about it; the app's own failures are AppStartError, anything else is ours."""
     try:
-        return prepared.start(submission)
+        location = locate(submission, setting)
+    except AppNotFound as exc:
+        prepared.discard()
+        raise AppStartError(exc.message) from None
+    except Exception as exc:  # noqa: BLE001 - reading the submission's files failed on our side
+        prepared.discard()
+        raise GraderFault(f"the submission could not be read: {type(exc).__name__}: {exc}") from None
+    notes.extend(location.notes)
+    try:
+        connection = prepared.start(location.root, location.loading(setting))
     except (AppStartError, GraderFault):
         raise
     except Exception as exc:  # noqa: BLE001 - e.g. no space left on the host to copy the files in
         raise GraderFault(f"the submission could not be put in the sandbox: {type(exc).__name__}: {exc}") from None
+    notes.extend(connection.warnings)
+    return connection
 
 
-def _start_warm(start: warm.WarmStart) -> Connection:
+def _start_warm(start: warm.WarmStart, setting: AppSetting, notes: list[str]) -> Connection:
     """Wait for this child's submission, then start it in the sandbox prepared for it."""
     submission = start.take_submission().resolve()
     if start.prepared is None:
         raise GraderFault(start.prepare_error or "the sandbox could not be prepared")
     prepared, start.prepared = start.prepared, None  # single use: started once, closed by the fixture
-    return _start(prepared, submission)
+    return _start(prepared, submission, setting, notes)
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ class RunRecords:
     app_error: str | None = None
     grader_fault: str | None = None  # the grading machine failed (GraderFault): no verdict on the app
     collect_errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # where the app was found, what loading it warned
     app_output: str = ""
     app_output_total: int = 0
 
@@ -76,5 +77,7 @@ def _add(records: RunRecords, record: dict) -> None:
         records.app_output = record["text"][: 64 * 1024]
         total = record.get("total")
         records.app_output_total = total if isinstance(total, int) and total >= 0 else len(records.app_output)
+    elif kind == "note" and isinstance(record.get("message"), str) and len(records.notes) < 10:
+        records.notes.append(record["message"][:1000])
     elif kind == "collect_error":
         records.collect_errors.append(f"{nodeid}: {record.get('message')}")

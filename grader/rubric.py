@@ -87,6 +87,48 @@ class TestSelector(_Model):
         )
 
 
+# Variables a submission's .env may never set, whatever the rubric says: the sandbox's own.
+RESERVED_ENV = re.compile(r"^(PATH|HOME|TMPDIR|PWD|SHELL|USER|LANG|LC_.*|TZ|PYTHON.*|LD_.*|GRADER_.*)$")
+
+
+class AppSetting(_Model):
+    """How the student's app is found and loaded; `app: "application.py"` is short for `app: {target: ...}`."""
+
+    target: str | None = Field(None, description=(
+        "the app as FLASK_APP names it, e.g. application.py or 'mission:create_app(\"testing\")'; "
+        "default: FLASK_APP from the submission's .env/.flaskenv, else wsgi.py, app.py, application.py"))
+    run_at_import: Literal["warn", "fail"] = Field("warn", description=(
+        "app.run() called while the app is imported: skipped with a warning, or the app does not start"))
+    dotenv: list[str] = Field([], description="variables of the submission's .env/.flaskenv given to the app")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: object) -> object:
+        return {"target": value} if isinstance(value, str) else value
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, value: str | None) -> str | None:
+        if value is not None:
+            from grader.discovery import DiscoveryError, parse_target  # Flask's import only when needed
+
+            try:
+                parse_target(value)
+            except DiscoveryError as exc:
+                raise ValueError(exc.message) from None
+        return value
+
+    @field_validator("dotenv")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+            if RESERVED_ENV.match(name):
+                raise ValueError(f"{name} is the sandbox's own variable; a submission may not set it")
+        return value
+
+
 class Criterion(_Model):
     """One graded requirement, decided by one or more tests."""
 
@@ -105,6 +147,7 @@ class Rubric(_Model):
     exercise: str = Field(pattern=SLUG)
     title: str = Field(min_length=1)
     limits: Limits = Limits()
+    app: AppSetting = AppSetting()
     packages: list[str] = []
     config: dict[str, str | int | float | bool | None] = Field(
         {}, description="Flask config set on the student's app over the grader's test config, e.g. WTF_CSRF_ENABLED: true"

@@ -230,7 +230,7 @@ def test_start_without_app(tmp_path: Path, make_agent):
     empty.mkdir()
     reply = make_agent(empty).start()
     assert reply["ok"] is False
-    assert "no app.py or wsgi.py" in reply["error"]
+    assert "could not locate a Flask application" in reply["error"]
 
 
 def test_get(agent: AgentProcess):

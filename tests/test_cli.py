@@ -138,10 +138,10 @@ def _error_result(grader, tmp_path: Path, files: dict[str, bytes]) -> dict:
 
 def test_submission_without_an_app(grader, tmp_path):
     result = _error_result(grader, tmp_path, {"main.py": b"print('hi')\n"})
-    assert "no app.py or wsgi.py" in result["errors"][0]
+    assert "could not locate a Flask application" in result["errors"][0]
     # Said once, in errors: not repeated as every criterion's feedback.
     assert all(c["feedback"] is None and c["points"] == 0 for c in result["criteria"])
-    assert json.dumps(result).count("no app.py or wsgi.py") == 1
+    assert json.dumps(result).count("could not locate a Flask application") == 1
 
 
 def test_syntax_error_names_file_and_line(grader, tmp_path):

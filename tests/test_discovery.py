@@ -485,3 +485,135 @@ def test_broken_config_update_is_a_discovery_error(tmp_path):
     message = discovery_error(tmp_path)
 
     assert message == "app.py, line 6: TypeError: config is frozen"
+
+
+# --- targets in FLASK_APP's syntax, application.py, app.run() at import --------------------------
+
+
+def test_application_py_is_found_when_there_is_no_wsgi_or_app_py(tmp_path):
+    write(tmp_path, {"application.py": MODULE_APP.replace('"module-app"', '"cs50"')})
+
+    assert load(tmp_path).name == "cs50"
+
+
+@pytest.mark.parametrize("target", ["mission", "mission.py", "mission:app", "mission:application"])
+def test_target_names_the_module_and_optionally_the_attribute(tmp_path, target):
+    write(tmp_path, {
+        "app.py": MODULE_APP,  # not the target: never imported
+        "mission.py": 'from flask import Flask\napp = Flask("mission")\napplication = app\n',
+    })
+
+    app = load_app(tmp_path, TEST_CONFIG, {"target": target})
+
+    assert app.name == "mission"
+    assert "app" not in sys.modules or not str(getattr(sys.modules["app"], "__file__", "")).startswith(str(tmp_path))
+
+
+def test_target_file_inside_packages_is_imported_by_its_dotted_name(tmp_path):
+    write(tmp_path, {
+        "src/__init__.py": "",
+        "src/mission/__init__.py": "",
+        "src/mission/server.py": "from flask import Flask\nfrom . import helpers\napp = Flask(helpers.NAME)\n",
+        "src/mission/helpers.py": "NAME = 'relative-import-works'\n",
+    })
+
+    app = load_app(tmp_path, TEST_CONFIG, {"target": "src/mission/server.py"})
+
+    assert app.name == "relative-import-works"
+    assert sys.modules["src.mission.server"].app is app
+
+
+def test_factory_target_is_called_with_its_literal_arguments(tmp_path):
+    write(tmp_path, {"mission.py": """\
+        from flask import Flask
+
+        def make_app(env, *, debug=False):
+            app = Flask("made")
+            app.config["MADE_FOR"] = [env, debug]
+            return app
+    """})
+
+    app = load_app(tmp_path, TEST_CONFIG, {"target": 'mission:make_app("development", debug=True)'})
+
+    assert app.config["MADE_FOR"] == ["development", True]
+    assert app.config["GRADER_MARK"] == "from-the-grader"
+
+
+def test_factory_named_without_parentheses_is_called_like_create_app(tmp_path):
+    write(tmp_path, {"mission.py": """\
+        from flask import Flask
+
+        def build(test_config=None):
+            app = Flask("built")
+            app.config["GOT"] = test_config
+            return app
+    """})
+
+    app = load_app(tmp_path, TEST_CONFIG, {"target": "mission:build"})
+
+    assert app.config["GOT"]["GRADER_MARK"] == "from-the-grader"
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("mission:nothing", "mission.py: no attribute 'nothing', which mission:nothing names"),
+    ("mission:app()", "mission.py: app is a Flask app, not a factory to call as mission:app() does"),
+    ("mission:NUMBER", "mission.py: NUMBER is a int, not a Flask app or a factory"),
+    ("mission:make(os.environ)", "'mission:make(os.environ)': a factory's arguments must be literal values"),
+    ("../outside.py", "could not locate a Flask application: '../outside.py' is outside the submission"),
+    ("absent.py", "could not locate a Flask application: absent.py is not in the submission"),
+])
+def test_target_that_does_not_name_an_app_says_what_it_found(tmp_path, target, expected):
+    write(tmp_path, {"mission.py": 'from flask import Flask\napp = Flask("m")\nNUMBER = 3\n'})
+
+    with pytest.raises(DiscoveryError) as info:
+        load_app(tmp_path, TEST_CONFIG, {"target": target})
+
+    assert info.value.message.startswith(expected), info.value.message
+
+
+APP_RUN_AT_IMPORT = MODULE_APP + "\napp.run(debug=True)\n\n@app.route('/after')\ndef after():\n    return 'after'\n"
+
+
+def test_app_run_at_import_returns_at_once_and_is_a_warning_naming_the_line(tmp_path):
+    write(tmp_path, {"app.py": APP_RUN_AT_IMPORT})
+    warnings: list[str] = []
+
+    app = load_app(tmp_path, TEST_CONFIG, {}, warnings)
+
+    assert {r.rule for r in app.url_map.iter_rules()} >= {"/", "/after"}  # the rest of the module ran
+    assert warnings == [
+        "app.py, line 10: app.run() is called when the app is imported; the grader skipped it, but "
+        'gunicorn would wait on it forever: put it under `if __name__ == "__main__":`'
+    ]
+    assert Flask.run.__qualname__ == "Flask.run", "Flask.run is restored after the import"
+
+
+def test_app_run_at_import_is_an_error_where_the_exercise_says_so(tmp_path):
+    write(tmp_path, {"app.py": APP_RUN_AT_IMPORT})
+
+    with pytest.raises(DiscoveryError) as info:
+        load_app(tmp_path, TEST_CONFIG, {"run_at_import": "fail"})
+
+    assert info.value.message == (
+        "app.py, line 10: app.run() is called when the app is imported, so gunicorn and the grader would "
+        'wait on it forever; put it under `if __name__ == "__main__":`'
+    )
+    assert Flask.run.__qualname__ == "Flask.run"
+
+
+def test_app_run_under_the_main_guard_is_no_warning(tmp_path):
+    write(tmp_path, {"app.py": MODULE_APP + '\nif __name__ == "__main__":\n    app.run()\n'})
+    warnings: list[str] = []
+
+    load_app(tmp_path, TEST_CONFIG, {}, warnings)
+
+    assert warnings == []
+
+
+def test_environ_of_the_loading_reaches_the_app_before_its_import(tmp_path, monkeypatch):
+    monkeypatch.delenv("MISSION_NAME", raising=False)
+    write(tmp_path, {"app.py": 'import os\nfrom flask import Flask\napp = Flask(os.environ["MISSION_NAME"])\n'})
+
+    app = load_app(tmp_path, TEST_CONFIG, {"environ": {"MISSION_NAME": "from-dotenv"}})
+
+    assert app.name == "from-dotenv"

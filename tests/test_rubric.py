@@ -114,7 +114,7 @@ def test_unknown_top_level_key_names_line_and_allowed_keys(tmp_path):
     message = load_error(path)
 
     assert message.startswith(f"{path}:14: top level: unknown key 'colour'")
-    assert "(allowed: exercise, title, limits, packages, config, late, criteria)" in message
+    assert "(allowed: exercise, title, limits, app, packages, config, late, criteria)" in message
 
 
 def test_unknown_key_in_criterion_names_line_criterion_and_allowed_keys(tmp_path):

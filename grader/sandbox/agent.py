@@ -118,12 +118,15 @@ class Agent:
         return {"error": f"unknown op {op!r}"}, b""
 
     def start(self, header: dict) -> dict:
+        loading = header.get("loading") if isinstance(header.get("loading"), dict) else {}
+        self.serving.loading = loading
+        warnings: list[str] = []
         try:
-            app = discovery.load_app(self.root, dict(header.get("config") or {}))
+            app = discovery.load_app(self.root, dict(header.get("config") or {}), loading, warnings)
         except discovery.DiscoveryError as exc:
             return {"ok": False, "error": exc.message}
         self._add(app)
-        return {"ok": True}
+        return {"ok": True, "warnings": warnings} if warnings else {"ok": True}
 
     def create(self, header: dict) -> dict:
         """Call the app's factory again with the test's (JSON) arguments: a second, separate app."""

@@ -75,6 +75,7 @@ class Connection(abc.ABC):
 
     templates: list[RenderedTemplate] = []
     limits: Limits = Limits()
+    warnings: list[str] = []  # what loading the app warned about (app.run() at import), for the report
 
     @abc.abstractmethod
     def __call__(self, environ: dict, start_response):  # WSGI
@@ -124,8 +125,10 @@ class Prepared(abc.ABC):
     """A sandbox made ready before its submission is known (agent started, imports done). Single use."""
 
     @abc.abstractmethod
-    def start(self, submission: Path) -> Connection:
-        """Put the submission's files in and start its app; AppStartError if it can't start."""
+    def start(self, submission: Path, loading: dict | None = None) -> Connection:
+        """Put the submission's files in and start its app; AppStartError if it can't start.
+
+        `loading` says how the app is found (discovery.load_app: target, run_at_import, environ)."""
 
     @abc.abstractmethod
     def discard(self) -> None:
@@ -144,6 +147,7 @@ class Sandbox(abc.ABC):
         The app will get TEST_CONFIG, then `config` (the rubric's) on top.
         """
 
-    def start(self, submission: Path, limits: Limits, config: dict | None = None) -> Connection:
+    def start(self, submission: Path, limits: Limits, config: dict | None = None,
+              loading: dict | None = None) -> Connection:
         """Start the app in `submission` (a private copy); raise AppStartError if it can't start."""
-        return self.prepare(limits, config).start(submission)
+        return self.prepare(limits, config).start(submission, loading)

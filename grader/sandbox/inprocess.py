@@ -61,16 +61,19 @@ class _PreparedInProcess(Prepared):
         self.limits = limits
         self.config = config
 
-    def start(self, submission: Path) -> Connection:
+    def start(self, submission: Path, loading: dict | None = None) -> Connection:
         limits, config = self.limits, app_config(self.config)
+        warnings: list[str] = []
         try:
             with deadline(limits.start_timeout):
-                app = load_app(submission, config)
+                app = load_app(submission, config, loading, warnings)
         except DiscoveryError as exc:
             raise AppStartError(exc.message) from None
         except _Deadline:
             raise AppStartError(f"the app did not start within {limits.start_timeout:g} s") from None
-        return InProcessConnection(app, submission, limits, config)
+        connection = InProcessConnection(app, submission, limits, config, loading=loading)
+        connection.warnings = warnings
+        return connection
 
     def discard(self) -> None:
         pass
@@ -78,8 +81,9 @@ class _PreparedInProcess(Prepared):
 
 class InProcessConnection(Connection):
     def __init__(self, app: Flask, root: Path, limits: Limits, config: dict, parent: InProcessConnection | None = None,
-                 arguments: tuple[list, dict] = ([], {})) -> None:
+                 arguments: tuple[list, dict] = ([], {}), loading: dict | None = None) -> None:
         self.app = app
+        self._loading = loading
         self.root = root
         self.limits = limits
         self._config = config
@@ -87,6 +91,7 @@ class InProcessConnection(Connection):
         self._arguments = arguments
         self._created: list[InProcessConnection] = []
         self._serving = Serving(root, Path(discovery.__file__).parent) if parent is None else parent._serving
+        self._serving.loading = dict(loading or {}) if parent is None else self._serving.loading
         self.templates: list[RenderedTemplate] = []
         template_rendered.connect(self._rendered, app)
 
@@ -150,7 +155,7 @@ class InProcessConnection(Connection):
                 del sys.modules[name]
         try:
             with deadline(self.limits.start_timeout):
-                self.app = load_app(self.root, self._config)
+                self.app = load_app(self.root, self._config, self._loading)
         except DiscoveryError as exc:
             raise AppUnavailable(f"the app did not start again: {exc.message}") from None
         except _Deadline:

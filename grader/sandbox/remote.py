@@ -101,6 +101,8 @@ class AgentConnection(Connection):
         self._launch = launch
         self.limits = limits
         self._config = app_config(config)
+        self.loading: dict = {}  # how the agent finds the app (discovery.load_app's `loading`)
+        self.warnings: list[str] = []  # what the first start warned about (e.g. app.run() at import)
         self._created: list[dict] = []  # `create` calls, made again in order after every restart
         self.output = OutputBuffer()
         self.templates: list[RenderedTemplate] = []
@@ -120,7 +122,7 @@ class AgentConnection(Connection):
         limit = self.limits.start_timeout
         self.launch()
         try:
-            reply, _ = self._call({"op": "start", "config": self._config}, b"", limit)
+            reply, _ = self._call({"op": "start", "config": self._config, "loading": self.loading}, b"", limit)
         except TimeoutError:
             self._stop()
             raise AppStartError(f"the app did not start within {limit:g} s{last_words(self.output.text())}") from None
@@ -131,6 +133,9 @@ class AgentConnection(Connection):
             self._stop()
             error = reply.get("error")
             raise AppStartError(error[:1000] if isinstance(error, str) else "the app could not start")
+        warnings = reply.get("warnings")
+        if not self.warnings and isinstance(warnings, list):  # untrusted: a few short strings at most
+            self.warnings = [w[:500] for w in warnings[:5] if isinstance(w, str)]
         for index, header in enumerate(self._created, 1):
             try:
                 reply, _ = self._call(header, b"", limit)
@@ -294,7 +299,8 @@ class PreparedAgent(Prepared):
     def put_files(self, submission: Path) -> None:
         """Copy the submission to where the agent will import it from."""
 
-    def start(self, submission: Path) -> Connection:
+    def start(self, submission: Path, loading: dict | None = None) -> Connection:
+        self.connection.loading = dict(loading or {})
         try:
             self.put_files(submission)
             self.connection.start()

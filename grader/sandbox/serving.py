@@ -40,8 +40,9 @@ KEEP_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "TMPDIR")
 _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"}
 
-# Run by `boot` as `python -I -c BOOT_SCRIPT DIR`, DIR holding discovery.py: the app loaded with no
-# test config, the result as JSON on the saved stdout (the app's prints go to stderr).
+# Run by `boot` as `python -I -c BOOT_SCRIPT DIR LOADING`, DIR holding discovery.py: the app loaded
+# with no test config as the agent loaded it (LOADING: JSON, see discovery.load_app), the result as
+# JSON on the saved stdout (the app's prints go to stderr).
 BOOT_SCRIPT = r"""
 import json, os, sys
 from pathlib import Path
@@ -53,7 +54,7 @@ import discovery
 sys.path.remove(sys.argv[1])
 del sys.modules["discovery"]
 try:
-    app = discovery.load_app(Path.cwd(), {})
+    app = discovery.load_app(Path.cwd(), {}, json.loads(sys.argv[2]))
 except discovery.DiscoveryError as exc:
     result = {"ok": False, "reason": exc.message}
 else:
@@ -219,6 +220,7 @@ class Serving:
     def __init__(self, root: Path, discovery_dir: Path) -> None:
         self.root = root
         self.discovery_dir = discovery_dir
+        self.loading: dict = {}  # how the agent's start found the app: `boot` loads it the same way
         self.servers: list[Server | None] = []
 
     def handle(self, header: dict, body: bytes, max_body: int) -> tuple[dict, bytes]:
@@ -262,7 +264,7 @@ class Serving:
 
     def boot(self, header: dict) -> dict:
         timeout = float(header.get("timeout") or 10)
-        argv = [sys.executable, "-I", "-c", BOOT_SCRIPT, str(self.discovery_dir)]
+        argv = [sys.executable, "-I", "-c", BOOT_SCRIPT, str(self.discovery_dir), json.dumps(self.loading)]
         process = subprocess.Popen(argv, cwd=self.root, env=child_env(header.get("env")), stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         result, output = _Output(process.stdout, 4 << 20), _Output(process.stderr)
