@@ -18,7 +18,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from grader.discovery import MODULES, DiscoveryError, default_target, module_exists, module_of, parse_target
+from grader.discovery import FACTORIES, MODULES, DiscoveryError, default_target, module_exists, module_of, parse_target
 from grader.rubric import AppSetting
 from grader.submission import SKIP_DIRS
 
@@ -67,7 +67,7 @@ def locate(submission: Path, setting: AppSetting) -> Location:
         assert location is not None
         name = below[0].name
         note = (f"graded the app in {name}/: the root of the submission holds no app, and {name}/ is the only "
-                f"folder that does (found {location.origin}); move it to the root to be graded there")
+                f"folder that does (found {location.origin})")
         return Location(location.root, location.target, location.origin, name, location.environ,
                         [note, *location.notes])
     if len(below) > 1:
@@ -207,9 +207,9 @@ def _flask_in(path: Path) -> str | None:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             func = node.value.func
             name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-            if name == "Flask" and isinstance(node.targets[0], ast.Name):
+            if name in ("Flask", *FACTORIES) and isinstance(node.targets[0], ast.Name):
                 return f"a Flask app `{node.targets[0].id}`"
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name in ("create_app", "make_app"):
+        if isinstance(node, ast.FunctionDef) and node.name in FACTORIES:
             return f"a factory {node.name}()"
     return None

@@ -49,6 +49,25 @@ class GraderRun:
         return f"<grader exit {self.returncode}\nstdout: {self.stdout[-2000:]}\nstderr: {self.stderr[-2000:]}>"
 
 
+def exercise_image(exercise: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The sandbox image of `exercise` (a slug or a path), built once across xdist workers (a no-op
+    when it exists); skipped without a Docker Engine, a failure with GRADER_REQUIRE_DOCKER=1."""
+    import fcntl
+
+    from grader.exercise import find_exercise
+    from grader.sandbox.image import build_image, docker_client
+
+    if docker_client() is None:
+        if os.environ.get("GRADER_REQUIRE_DOCKER") == "1":
+            pytest.fail("GRADER_REQUIRE_DOCKER=1 but no Docker Engine answers")
+        pytest.skip("no Docker Engine answers (set GRADER_REQUIRE_DOCKER=1 to make this a failure)")
+    # xdist workers share the parent of their base temp: one lock, so only one of them builds.
+    lock = tmp_path_factory.getbasetemp().parent / "docker-image.lock"
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return build_image(find_exercise(exercise))
+
+
 def run_grader(*args: str | Path, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> GraderRun:
     """Run `python -m grader.cli ARGS` as a user would run `grader ARGS`."""
     full_env = {k: v for k, v in os.environ.items() if k != "GRADER_COURSE"}

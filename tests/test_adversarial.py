@@ -14,7 +14,6 @@ GRADER_REQUIRE_DOCKER=1 makes that a failure.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import pwd
@@ -27,8 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import HELLO, REPO, run_grader
-from grader.exercise import find_exercise
+from conftest import HELLO, REPO, exercise_image, run_grader
 from grader.rubric import Limits
 
 ADVERSARIAL = REPO / "tests" / "adversarial"
@@ -55,18 +53,8 @@ CASES = [_param(attack, sandbox) for attack in ATTACKS for sandbox in expected(a
 
 @pytest.fixture(scope="session")
 def docker_image(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """hello-mission's image, built once (a no-op when it exists); skip or fail without Docker."""
-    from grader.sandbox.image import build_image, docker_client
-
-    if docker_client() is None:
-        if os.environ.get("GRADER_REQUIRE_DOCKER") == "1":
-            pytest.fail("GRADER_REQUIRE_DOCKER=1 but no Docker Engine answers")
-        pytest.skip("no Docker Engine answers (set GRADER_REQUIRE_DOCKER=1 to make this a failure)")
-    # xdist workers share the parent of their base temp: one lock, so only one of them builds.
-    lock = tmp_path_factory.getbasetemp().parent / "adversarial-docker-image.lock"
-    with lock.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        return build_image(find_exercise(str(HELLO)))
+    """hello-mission's image, built once; skip or fail without Docker."""
+    return exercise_image(str(HELLO), tmp_path_factory)
 
 
 class Graded:

@@ -1,0 +1,2 @@
+FLASK_APP = mission.py
+FLASK_DEBUG=1

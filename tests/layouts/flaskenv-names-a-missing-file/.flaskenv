@@ -1,0 +1,1 @@
+FLASK_APP=create_app.py

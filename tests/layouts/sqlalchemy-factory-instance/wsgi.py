@@ -1,0 +1,3 @@
+from logbook import create_app
+
+app = create_app()

@@ -1,0 +1,4 @@
+# flask settings
+FLASK_APP=main
+FLASK_DEBUG=1
+FLASK_RUN_PORT=8080

@@ -1,0 +1,1 @@
+FLASK_APP=src/mission_control:create_app

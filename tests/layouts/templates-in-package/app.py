@@ -1,0 +1,1 @@
+from mission import app  # noqa: F401
