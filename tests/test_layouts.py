@@ -92,3 +92,64 @@ def test_grader_run_grades_every_layout_of_a_class_through_the_warm_pool(sandbox
             assert book[name]["score"] == str(CORPUS[name]["score"]), (name, book[name])
             report = json.loads((out / "reports" / f"{name}.json").read_text())
             check_verdict(name, report["result"])
+
+
+# --- a course's own convention: the rubric's `app` -----------------------------------------------
+
+def _with_app_setting(course: Path, setting: object) -> dict:
+    path = course / "rubrics" / "hello-mission.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["app"] = setting
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return {"GRADER_COURSE": str(course)}
+
+
+def _check(submission: Path, env: dict) -> dict:
+    run = run_grader("check", "hello-mission", submission, "--sandbox", "process", "--format", "json", env=env)
+    assert run.returncode == 0, run
+    return json.loads(run.stdout)
+
+
+def test_the_rubric_target_is_the_only_app_looked_for(course: Path, tmp_path: Path) -> None:
+    env = _with_app_setting(course, "application.py")
+    submission = tmp_path / "single-file"
+    shutil.copytree(LAYOUTS / "single-file", submission)  # app.py: not this course's convention
+
+    refused = _check(submission, env)
+    assert (refused["status"], refused["score"]) == ("error", 0)
+    assert refused["errors"][0].startswith(
+        "the app could not start: could not locate a Flask application: this exercise loads application.py, "
+        "which is not at the root of the submission or one folder down. The submission holds: app.py (a Flask app `app`)")
+
+    (submission / "app.py").rename(submission / "application.py")
+    assert _check(submission, env)["score"] == 100
+
+
+def test_dotenv_variables_reach_the_app_only_where_the_rubric_names_them(course: Path, tmp_path: Path) -> None:
+    submission = tmp_path / "needs-a-key"
+    shutil.copytree(LAYOUTS / "single-file", submission)
+    source = (submission / "app.py").read_text()
+    (submission / "app.py").write_text(source.replace("app = Flask(__name__)\n",
+                                                      'app = Flask(__name__)\napp.config["KEY"] = __import__("os").environ["MISSION_KEY"]\n', 1))
+    (submission / ".env").write_text("MISSION_KEY=from-the-student\n")
+
+    without = _check(submission, _with_app_setting(course, {"dotenv": []}))
+    assert (without["status"], without["score"]) == ("error", 0)
+    assert "KeyError: 'MISSION_KEY'" in without["errors"][0]
+    assert ".env: MISSION_KEY not given to the app (the grader sets its environment)" in without["errors"]
+
+    allowed = _check(submission, _with_app_setting(course, {"dotenv": ["MISSION_KEY"]}))
+    assert (allowed["status"], allowed["score"], allowed["errors"]) == ("graded", 100, [])
+
+
+def test_run_at_import_fail_stops_the_app_at_once_with_the_line(course: Path, tmp_path: Path) -> None:
+    submission = tmp_path / "run-at-import"
+    shutil.copytree(LAYOUTS / "run-at-import", submission)
+
+    result = _check(submission, _with_app_setting(course, {"run_at_import": "fail"}))
+
+    assert (result["status"], result["score"]) == ("error", 0)
+    assert result["errors"][0] == (
+        "the app could not start: app.py, line 37: app.run() is called when the app is imported, so gunicorn "
+        'and the grader would wait on it forever; put it under `if __name__ == "__main__":`')
+    assert result["duration"] < 10, "no start time-out: the call returned at once"

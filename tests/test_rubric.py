@@ -430,3 +430,29 @@ def test_config_name_that_is_not_upper_case_is_rejected_at_its_line(tmp_path):
 def test_config_value_must_be_a_scalar(tmp_path):
     path = write(tmp_path, VALID.replace("criteria:", "config:\n  SERVERS: [a, b]\ncriteria:", 1))
     assert "config.SERVERS" in load_error(path)
+
+
+# --- app: how the student's app is found ------------------------------------------------------
+
+
+def test_app_short_form_is_the_target_and_the_long_form_takes_every_key(tmp_path):
+    short = load_rubric(write(tmp_path, VALID + 'app: "application.py"\n')).rubric.app
+    assert (short.target, short.run_at_import, short.dotenv) == ("application.py", "warn", [])
+
+    long = load_rubric(write(tmp_path, VALID + "app:\n  target: 'mission:make_app(\"dev\")'\n"
+                                              "  run_at_import: fail\n  dotenv: [APP_ENV]\n")).rubric.app
+    assert (long.target, long.run_at_import, long.dotenv) == ('mission:make_app("dev")', "fail", ["APP_ENV"])
+
+
+@pytest.mark.parametrize(("app", "expected"), [
+    ("'mission:make(os.environ)'", "app.target: 'mission:make(os.environ)': a factory's arguments must be literal values"),
+    ("{run_at_import: never}", "app.run_at_import: Input should be 'warn' or 'fail'"),
+    ("{dotenv: [LD_PRELOAD]}", "app.dotenv: LD_PRELOAD is the sandbox's own variable; a submission may not set it"),
+    ("{dotenv: ['not a name']}", "app.dotenv: 'not a name' is not an environment variable name"),
+])
+def test_bad_app_setting_is_one_line_naming_the_key(tmp_path, app, expected):
+    path = write(tmp_path, VALID + f"app: {app}\n")
+
+    message = load_error(path)
+
+    assert message.startswith(f"{path}:14: {expected}"), message
