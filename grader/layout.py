@@ -82,18 +82,19 @@ def locate(submission: Path, setting: AppSetting) -> Location:
 def _find(folder: Path, setting: AppSetting, at_root: bool) -> Location | None:
     """The app in `folder` itself; None when there is none. At the root, a target that names a
     missing module is an error of its own (the student's .flaskenv says something wrong)."""
-    variables, read = _dotenv(folder)
+    variables, origins = _dotenv(folder)
     environ = {k: v for k, v in variables.items() if k in setting.dotenv and v is not None}
     notes = []
     ignored = sorted(k for k in variables if k not in setting.dotenv and k not in FLASK_CLI_VARIABLES)
     if ignored and at_root:
         shown = ", ".join(ignored[:MAX_SHOWN])
-        notes.append(f"{' and '.join(read)}: {shown} not given to the app (the grader sets its environment)")
+        files = sorted({origins[k] for k in ignored}, key=ENV_FILES.index)
+        notes.append(f"{' and '.join(files)}: {shown} not given to the app (the grader sets its environment)")
     if setting.target:
         target, origin = setting.target, f"{setting.target}, which this exercise loads"
     elif variables.get("FLASK_APP"):
-        source = ".env" if "FLASK_APP" in _dotenv_file(folder / ".env") else ".flaskenv"
-        target, origin = variables["FLASK_APP"].strip(), f"FLASK_APP={variables['FLASK_APP'].strip()} in {source}"
+        target = variables["FLASK_APP"].strip()
+        origin = f"FLASK_APP={target} in {origins['FLASK_APP']}"
     else:
         target = default_target(folder)
         if target is None:
@@ -115,17 +116,17 @@ def _find(folder: Path, setting: AppSetting, at_root: bool) -> Location | None:
     return Location(folder, target, origin, environ=environ, notes=notes)
 
 
-def _dotenv(folder: Path) -> tuple[dict[str, str | None], list[str]]:
+def _dotenv(folder: Path) -> tuple[dict[str, str | None], dict[str, str]]:
     """The variables of .flaskenv, then .env over them, as `flask run` reads them (no ${...}
-    expansion: the grader's own environment must never leak into a value)."""
+    expansion: the grader's own environment must never leak into a value), and the file each
+    came from."""
     values: dict[str, str | None] = {}
-    read = []
+    origins: dict[str, str] = {}
     for name in ENV_FILES:
         found = _dotenv_file(folder / name)
-        if found:
-            read.append(name)
         values.update(found)
-    return values, read
+        origins.update(dict.fromkeys(found, name))
+    return values, origins
 
 
 def _dotenv_file(path: Path) -> dict[str, str | None]:
