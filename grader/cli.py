@@ -9,17 +9,15 @@ from collections import Counter
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from grader import __version__
 from grader.errors import GraderError
 from grader.exercise import all_exercises, find_exercise
-from grader.grade import grade
-from grader.report import FORMATS, render
-from grader.result import _number
+from grader.report import FORMATS
 from grader.sandbox import SANDBOXES
+
+# Everything else is imported in the command that needs it: `grader check` starts its test
+# process first, and the rest of its imports (pydantic, rich, the writers) overlap that start.
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,7 +45,20 @@ def check(exercise: str, path: Path, fmt: str, output: Path | None, sandbox: str
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     if fmt == "github" and output is not None:
         raise GraderError("--output does not apply to --format github (it writes the step summary and outputs)")
-    result = grade(find_exercise(exercise), path, sandbox)
+    found = find_exercise(exercise)
+    from grader.session import TestProcess
+
+    # Docker's test process needs the image checked first (grade() does that); the others start now.
+    process = TestProcess.start(found, sandbox) if sandbox != "docker" else None
+    try:
+        from grader.grade import grade
+        from grader.report import render
+        from grader.result import _number
+    except BaseException:
+        if process is not None:
+            process.kill()
+        raise
+    result = grade(found, path, sandbox, process)
     if result.status == "ungradable" and fmt == "gradescope":
         # Gradescope scores a results.json without a score as 0: write none, so that it reports a
         # failed autograder (which staff can regrade), never a 0 the student did not earn.
@@ -100,6 +111,11 @@ def validate(exercises: tuple[str, ...], sandbox: str, jobs: int | None) -> None
 
     found = [find_exercise(name) for name in exercises] if exercises else all_exercises()
     checks = run_validation(found, sandbox, jobs)
+    from rich.table import Table
+    from rich.text import Text
+
+    from grader.result import _number
+
     table = Table(title="Exercise validation", show_edge=False)
     for column in ("Exercise", "Submission", "What it is", "Expected", "Score", ""):
         table.add_column(column, justify="right" if column in ("Expected", "Score") else "left")
@@ -108,7 +124,7 @@ def validate(exercises: tuple[str, ...], sandbox: str, jobs: int | None) -> None
         mark = Text("✔ ok", style="green") if c.ok else Text(f"✘ {c.note or 'wrong score'}", style="red")
         table.add_row(c.exercise, c.submission, Text(c.about), c.expectation, score, mark)
     # Piped output (CI logs) is not bound to 80 columns; a terminal keeps its own width.
-    Console(highlight=False, width=None if sys.stdout.isatty() else 140).print(table)
+    _print_table(table)
     failed = [c for c in checks if not c.ok]
     click.echo(f"{len(checks) - len(failed)} of {len(checks)} checks passed", err=bool(failed))
     if failed:
@@ -288,6 +304,10 @@ def history(student: str, out: Path, exercise: str | None) -> None:
     rows = Store(out / "grader.db").history(student, exercise)
     if not rows:
         raise GraderError(f"no results for {student!r} in {out / 'grader.db'}")
+    from rich.table import Table
+
+    from grader.result import _number
+
     table = Table(title=f"History of {student}", show_edge=False)
     for column in ("Graded at", "Exercise", "Commit", "Status", "Score", "Late"):
         table.add_column(column, justify="right" if column in ("Score", "Late") else "left")
@@ -295,7 +315,7 @@ def history(student: str, out: Path, exercise: str | None) -> None:
         late = f"-{_number(entry.late.penalty)}" if entry.late.penalty else ""
         score = "—" if entry.score is None else f"{_number(entry.score)} / {entry.max_score}"
         table.add_row(graded_at, name, (entry.commit or "")[:10], entry.status, score, late)
-    Console(highlight=False, width=None if sys.stdout.isatty() else 140).print(table)
+    _print_table(table)
 
 
 @cli.command()
@@ -331,6 +351,12 @@ def image_build(exercises: tuple[str, ...], base: str | None, force: bool) -> No
         click.echo(f"{exercise.slug}: building…", err=True)
         tag = build_image(exercise, base or DEFAULT_BASE, force=force)
         click.echo(tag)
+
+
+def _print_table(table) -> None:
+    from rich.console import Console
+
+    Console(highlight=False, width=None if sys.stdout.isatty() else 140).print(table)
 
 
 def main(argv: list[str] | None = None) -> None:

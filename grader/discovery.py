@@ -14,9 +14,10 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 MODULES = ("wsgi", "app", "application")  # `flask run` tries wsgi.py, then app.py; CS50's is application.py
 FACTORIES = ("create_app", "make_app")
@@ -158,6 +159,8 @@ def load_app(root: Path, test_config: dict, loading: dict | None = None, warning
 def _run_skipped(root: Path):
     """While the app is imported, Flask.run returns at once: a server started at import time
     would block the import forever. Yields where each call came from ("app.py, line 9")."""
+    from flask import Flask  # here, not at the top: the trusted side parses targets without Flask
+
     runs: list[str] = []
     original = Flask.run
 
@@ -190,6 +193,8 @@ def factory_of(root: Path):
 
     >>> load_app(root, {}); second = factory_of(root)("testing")
     """
+    from flask import Flask  # here, not at the top: the trusted side parses targets without Flask
+
     root = root.resolve()
     loaded = _LOADED.get(str(root))
     module = sys.modules.get(loaded[0]) if loaded else None
@@ -209,6 +214,8 @@ def factory_of(root: Path):
 
 def call_factory(root: Path, args: list, kwargs: dict) -> Flask:
     """Call the app's factory with these arguments, as a test asked; DiscoveryError if it fails."""
+    from flask import Flask  # here, not at the top: the trusted side parses targets without Flask
+
     factory = factory_of(root)
     shown = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
     doing = f"calling {factory.__name__}({shown})"
@@ -229,6 +236,8 @@ _LOADED: dict[str, tuple[str, str | None]] = {}
 def _find_app(module, root: Path, test_config: dict, target: Target) -> Flask:
     """Flask's own order: the target's attribute; else `app` or `application`; else the one Flask
     instance in the module; else a create_app or make_app factory, called."""
+    from flask import Flask  # here, not at the top: the trusted side parses targets without Flask
+
     _LOADED[str(root)] = (module.__name__, target.name)
     where = _relative(getattr(module, "__file__", None) or module.__name__, root)
     if target.name is not None:
@@ -252,6 +261,8 @@ def _find_app(module, root: Path, test_config: dict, target: Target) -> Flask:
 
 
 def _named_app(module, root: Path, test_config: dict, target: Target, where: str) -> Flask:
+    from flask import Flask  # here, not at the top: the trusted side parses targets without Flask
+
     value = getattr(module, target.name, None)
     if value is None:
         raise DiscoveryError(f"{where}: no attribute {target.name!r}, which {target} names")
@@ -274,6 +285,8 @@ def _named_app(module, root: Path, test_config: dict, target: Target, where: str
 
 
 def _call_factory(factory, name: str, where: str, root: Path, test_config: dict) -> Flask:
+    from flask import Flask  # here, not at the top: the trusted side parses targets without Flask
+
     try:
         # A factory with a `test_config` parameter (as in Flask's tutorial) gets the config;
         # any other is called with no arguments, as `flask run` does (a `config_class=Config`

@@ -6,9 +6,12 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.errors import GraderError
-from grader.rubric import LoadedRubric, load_rubric
+
+if TYPE_CHECKING:
+    from grader.rubric import LoadedRubric
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class Exercise:
         return self.root / "mutants"
 
     def load_rubric(self) -> LoadedRubric:
+        from grader.rubric import load_rubric  # pydantic: not needed to find an exercise
+
         return load_rubric(self.rubric_path)
 
     def fingerprint(self) -> str:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -21,43 +17,46 @@ from grader.records import read_records
 from grader.result import Result
 from grader.sandbox.process import remove_tree
 from grader.scoring import score, ungradable
+from grader.session import TestProcess
 from grader.submission import describe, private_copy
+from grader.warm import LOG, RECORDS
 
-EXERCISE_INI = Path(__file__).with_name("exercise.ini")
 OUTPUT_TAIL = 4000
-# Environment variables the test process keeps; tokens and CI secrets never reach student code.
-# DOCKER_*: where the Docker engine is (its address and TLS files, never a secret of a student's).
-KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT", "DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
 
 
-def grade(exercise: Exercise, path: Path, sandbox: str = "process") -> Result:
+def grade(exercise: Exercise, path: Path, sandbox: str = "process", process: TestProcess | None = None) -> Result:
     """Grade the app at `path` against `exercise`; GraderError for bad input, never for a bad app.
+
+    The test process starts first (`process`, when the caller started it even earlier): it
+    prepares its sandbox and collects the tests while this one checks the machine and copies
+    the submission. It is always killed and its folder removed before this returns.
 
     >>> grade(find_exercise("hello-mission"), Path("student")).score
     """
-    loaded = exercise.load_rubric()
-    info = describe(path)
-    started = time.monotonic()
-    if sandbox != "docker":
-        check_environment([exercise], sandbox)
-    docker = docker_run(exercise) if sandbox == "docker" else None
-    options = docker.options if docker else []
-    work = Path(tempfile.mkdtemp(prefix="grader-"))
+    docker = None
     try:
-        warnings = private_copy(path, work / "submission")
-        records_path = work / "records.jsonl"
-        try:
-            arguments = pytest_arguments(exercise, work / "submission", records_path,
-                                         [*options, "--grader-sandbox", sandbox])
-            returncode, output, timed_out = _run_pytest(arguments, work, loaded.rubric.limits)
-        finally:
-            if docker:
-                docker.cleanup()  # even after Ctrl-C: no container of this run outlives it
-        records = read_records(records_path)
-    finally:  # with the quota mount a killed test run leaves in its sandbox's folder
-        remove_tree(work)
-    return result_of_run(exercise, loaded, records, returncode, output, info=info, sandbox=sandbox,
-                         duration=time.monotonic() - started, warnings=warnings, timed_out=timed_out)
+        loaded = exercise.load_rubric()
+        info = describe(path)
+        started = time.monotonic()
+        if process is None:
+            docker = docker_run(exercise) if sandbox == "docker" else None
+            process = TestProcess.start(exercise, sandbox, docker and docker.image, docker and docker.run_id)
+        if sandbox != "docker":
+            check_environment([exercise], sandbox)
+        warnings = private_copy(path, process.work / "submission")
+        process.give(process.work / "submission")
+        returncode = process.wait(backstop(loaded.rubric.limits))
+        records = read_records(process.work / RECORDS)
+        output = output_tail(process.work / LOG) if (process.work / LOG).exists() else ""
+    finally:
+        if process is not None:
+            process.kill()
+            remove_tree(process.work)  # with the quota mount a killed test run leaves in its sandbox's folder
+        if docker:
+            docker.cleanup()  # even after Ctrl-C: no container of this run outlives it
+    return result_of_run(exercise, loaded, records, process.popen.returncode if returncode is None else returncode,
+                         output, info=info, sandbox=sandbox, duration=time.monotonic() - started,
+                         warnings=warnings, timed_out=returncode is None)
 
 
 def result_of_run(exercise: Exercise, loaded, records, returncode: int, output: str, *, info, sandbox: str,
@@ -117,9 +116,6 @@ class DockerRun:
     run_id: str
     cleanup: Callable[[], object]  # removes every container carrying this run's label
 
-    @property
-    def options(self) -> list[str]:
-        return ["--grader-image", self.image, "--grader-run-id", self.run_id]
 
 
 def docker_run(exercise: Exercise) -> DockerRun:
@@ -139,27 +135,6 @@ def docker_run(exercise: Exercise) -> DockerRun:
     return DockerRun(image, run_id, cleanup)
 
 
-def pytest_arguments(exercise: Exercise, submission: Path | str, records: Path, options: list[str]) -> list[str]:
-    """pytest's arguments for one grading: the grader's own ini, rootdir and plugin; nothing of the submission's."""
-    tests = str(exercise.tests_dir)
-    return [
-        tests, "-c", str(EXERCISE_INI), "--rootdir", tests, "--confcutdir", tests,
-        "-p", "grader.plugin", "-p", "no:cacheprovider", "--import-mode=importlib",
-        "-q", "--no-header",
-        "--grader-submission", str(submission),
-        *options,
-        "--grader-rubric", str(exercise.rubric_path),
-        "--grader-records", str(records),
-    ]
-
-
-def clean_environment(work: Path) -> dict[str, str]:
-    """The environment pytest runs in: no tokens or CI secrets; HOME and TMPDIR in scratch space."""
-    env = {k: v for k, v in os.environ.items() if k in KEEP_ENV}
-    env.update(HOME=str(work / "home"), TMPDIR=str(work), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONHASHSEED="0")
-    return env
-
-
 def backstop(limits) -> float:
     """Seconds a whole run may take: for a hang the per-request deadlines could not stop (in C code)."""
     return limits.start_timeout + 60 * limits.request_timeout
@@ -170,52 +145,6 @@ def output_tail(log: Path) -> str:
     with log.open("rb") as handle:
         handle.seek(max(0, log.stat().st_size - OUTPUT_TAIL))
         return handle.read().decode("utf-8", errors="replace")
-
-
-def _run_pytest(arguments: list[str], work: Path, limits) -> tuple[int, str, bool]:
-    """(pytest's exit code, the tail of its output, whether the backstop had to kill it)."""
-    command = [sys.executable, "-I", "-m", "pytest", *arguments]
-    (work / "home").mkdir()
-    env = clean_environment(work)
-    log = work / "pytest.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            returncode = _wait(process, backstop(limits))
-        finally:
-            _kill_group(process)
-    return (process.returncode if returncode is None else returncode), output_tail(log), returncode is None
-
-
-class GradingCancelled(Exception):
-    """`CANCEL` was set while a submission was being graded; its partial result is dropped."""
-
-
-CANCEL = threading.Event()  # set it (e.g. on Ctrl-C in `grader run`) to stop every grading in progress
-
-
-def _wait(process: subprocess.Popen, backstop: float) -> int | None:
-    """pytest's exit code; None when the backstop ran out (the caller kills it)."""
-    deadline = time.monotonic() + backstop
-    while True:
-        if CANCEL.is_set():
-            raise GradingCancelled()
-        try:
-            return process.wait(timeout=min(0.2, max(0.0, deadline - time.monotonic())))
-        except subprocess.TimeoutExpired:
-            if time.monotonic() >= deadline:
-                return None
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait()
 
 
 def _last_line(output: str) -> str:

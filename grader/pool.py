@@ -19,13 +19,12 @@ import time
 from pathlib import Path
 
 from grader.exercise import Exercise
-from grader.grade import (
-    CANCEL, GradingCancelled, backstop, clean_environment, docker_run, output_tail, result_of_run,
-)
+from grader.grade import backstop, docker_run, output_tail, result_of_run
 from grader.records import read_records
 from grader.result import Result
 from grader.sandbox.base import GraderFault
 from grader.sandbox.process import remove_tree
+from grader.session import CANCEL, GradingCancelled, clean_environment
 from grader.submission import describe, private_copy
 from grader.warm import LOG, RECORDS, Spec
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from grader.environment import check_environment
 from grader.errors import GraderError
 from grader.exercise import Exercise
-from grader.grade import CANCEL, GradingCancelled
+from grader.session import CANCEL, GradingCancelled
 from grader.pool import WarmPool
 from grader.result import LateInfo, Result, StudentResult, SubmissionInfo
 from grader.rubric import LatePolicy

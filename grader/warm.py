@@ -17,6 +17,12 @@ Protocol, one JSON document per line on the server's stdin and stdout:
                                                     expired: killed at the backstop
     → {"op": "cancel", "id": N}                     its answer carries "cancelled": true
     → {"op": "quit"} or end of input                every child killed, their folders removed
+
+`grader check` grades one submission with the same child and no server:
+`python -I -m grader.warm --once SPEC_JSON` is that child itself, started before the submission
+is copied, with the job (`{"submission": PATH}`) on its stdin. Its sandbox is prepared before
+pytest is even imported, so the agent's start-up runs on another core while pytest starts
+and collects; its exit code is pytest's.
 """
 
 from __future__ import annotations
@@ -286,7 +292,8 @@ def _kill_group(pid: int) -> None:
 def _child(spec: Spec, work: Path, job_fd: int) -> int:
     """A warm child: own session and scratch folder, its sandbox prepared, pytest run once."""
     global CURRENT
-    os.setsid()
+    if os.getsid(0) != os.getpid():  # `--once` is started in a session of its own already
+        os.setsid()
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     try:  # die with the server, whatever kills it
@@ -304,9 +311,9 @@ def _child(spec: Spec, work: Path, job_fd: int) -> int:
     os.chdir(work)
 
     from grader.exercise import Exercise
-    from grader.grade import clean_environment, pytest_arguments
     from grader.rubric import load_rubric
     from grader.sandbox import get_sandbox
+    from grader.session import clean_environment, pytest_arguments
 
     environment = clean_environment(work)  # before clear(): it keeps what it may of the server's
     os.environ.clear()
@@ -332,6 +339,18 @@ def _child(spec: Spec, work: Path, job_fd: int) -> int:
 
 
 def main() -> None:
+    if sys.argv[1] == "--once":  # grader check: this process is the single child
+        spec = Spec.parse(sys.argv[2])
+        job_fd = os.dup(0)
+        code = CHILD_FAILED
+        try:
+            code = _child(spec, Path(spec.scratch), job_fd)
+        except BaseException:  # noqa: BLE001 - told by the exit code; the log has the traceback
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
     spec = Spec.parse(sys.argv[1])
     # Keep the protocol's pipes to ourselves; stray prints go to stderr (the server's log).
     channel_in, channel_out = os.dup(0), os.dup(1)

@@ -62,7 +62,7 @@ class Assassin(threading.Thread):
     """SIGKILLs the grading process of the app whose folder holds `marker`, `times` times.
 
     The grading process is the app's agent's first ancestor whose command line holds `target`
-    ("grader.warm" for a warm child of `grader run`, "-m pytest" for `grader check`), below the
+    ("grader.warm": a warm child of `grader run`, or the single one of `grader check`), below the
     grader's own process (never the test runner's).
     """
 
@@ -172,7 +172,7 @@ def test_a_submission_the_grader_keeps_failing_is_ungradable_and_the_next_run_gr
 def test_check_killed_mid_grading_is_a_grader_fault_with_exit_1(tmp_path: Path):
     app = tmp_path / "ada"
     marker = slow_solution(app)
-    with Assassin(marker, "-m pytest", times=1) as assassin:
+    with Assassin(marker, "grader.warm", times=1) as assassin:
         run = run_grader("check", "hello-mission", app, "--sandbox", "process", "--format", "json", timeout=120)
     assert len(assassin.killed) == 1
     assert run.returncode == 1 and run.stdout, run
@@ -187,7 +187,7 @@ def test_check_for_gradescope_writes_no_results_json_when_the_grader_fails(tmp_p
     app = tmp_path / "ada"
     marker = slow_solution(app)
     results = tmp_path / "results.json"
-    with Assassin(marker, "-m pytest", times=1) as assassin:
+    with Assassin(marker, "grader.warm", times=1) as assassin:
         run = run_grader("check", "hello-mission", app, "--sandbox", "process", "--format", "gradescope",
                          "--output", results, timeout=120)
     assert len(assassin.killed) == 1

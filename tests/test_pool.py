@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from grader.exercise import Exercise, find_exercise
-from grader.grade import CANCEL, GradingCancelled, grade
+from grader.grade import grade
+from grader.session import CANCEL, GradingCancelled
 from grader.pool import WarmPool
 from grader.sandbox.base import GraderFault
 

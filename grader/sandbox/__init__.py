@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from grader.sandbox.base import (
-    TEST_CONFIG, AppStartError, AppUnavailable, Connection, GraderFault, RenderedTemplate, Route, Sandbox,
-)
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grader.sandbox.base import (
+        TEST_CONFIG, AppStartError, AppUnavailable, Connection, GraderFault, RenderedTemplate, Route, Sandbox,
+    )
 
 SANDBOXES = ("inprocess", "process", "docker")
+_FROM_BASE = {"TEST_CONFIG", "AppStartError", "AppUnavailable", "Connection", "GraderFault", "RenderedTemplate",
+              "Route", "Sandbox"}
+
+
+def __getattr__(name: str):
+    # base.py imports the rubric's models (pydantic): loaded on first use, not when the CLI
+    # only needs SANDBOXES for its options.
+    if name in _FROM_BASE:
+        return getattr(importlib.import_module("grader.sandbox.base"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def get_sandbox(
