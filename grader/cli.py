@@ -52,8 +52,11 @@ def check(exercise: str, path: Path, fmt: str, output: Path | None, sandbox: str
     process = TestProcess.start(found, sandbox) if sandbox != "docker" else None
     try:
         from grader.grade import grade
-        from grader.report import render
+        from grader.report import render, writer
         from grader.result import _number
+
+        if fmt != "github":
+            writer(fmt)  # imported now, while the tests run, not after them
     except BaseException:
         if process is not None:
             process.kill()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,67 @@ def pytest_configure(config: pytest.Config) -> None:
     records = config.getoption("grader_records", None)
     if records:
         config.pluginmanager.register(OutcomeRecorder(Path(records)), "grader-outcomes")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    # `grader check` hands its test process the submission at once: start the app now, in a
+    # thread, so that the agent imports it (on another core) while pytest collects the tests.
+    start = warm.CURRENT
+    if start is None or start.prepared is None or session.config.option.collectonly or not start.submission_ready():
+        return
+    if session.config.getoption("grader_sandbox") == "inprocess":  # it imports the app into this very process
+        return
+    rubric = _rubric(session.config)
+    setting = rubric.app if rubric else AppSetting()
+    submission = start.take_submission().resolve()  # here, once: it is ready, so this does not wait
+    prepared, start.prepared = start.prepared, None
+    start.early = EarlyStart(lambda notes: _start(prepared, submission, setting, notes))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    start = warm.CURRENT
+    if start is not None and start.early is not None and not start.early.taken:  # no test asked for the app
+        start.early.discard()
+
+
+class EarlyStart:
+    """The app being started in a thread; `connection()` waits for it (once) and raises what it raised."""
+
+    def __init__(self, begin) -> None:
+        self.notes: list[str] = []
+        self.taken = False
+        self._result: Connection | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(begin,), name="grader-early-start", daemon=True)
+        self._thread.start()
+
+    def _run(self, begin) -> None:
+        try:
+            self._result = begin(self.notes)
+        except BaseException as exc:  # noqa: BLE001 - handed to the fixture, which reports it
+            self._error = exc
+
+    def connection(self, notes: list[str]) -> Connection:
+        self.taken = True
+        self._thread.join()
+        notes.extend(self.notes)
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    def discard(self) -> None:
+        self._thread.join()
+        if self._result is not None:
+            self._result.close()
+
+
+def _rubric(config: pytest.Config):
+    """The session's rubric (None without --grader-rubric), loaded once."""
+    if not hasattr(config, "_grader_rubric"):
+        path = config.getoption("grader_rubric")
+        config._grader_rubric = load_rubric(Path(path)).rubric if path else None
+    return config._grader_rubric
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -164,14 +226,15 @@ def grader_connection(request: pytest.FixtureRequest):
             "no submission to grade: run `grader check EXERCISE PATH`, or pytest with --grader-submission PATH",
             pytrace=False,
         )
-    rubric_path = config.getoption("grader_rubric")
-    rubric = load_rubric(Path(rubric_path)).rubric if rubric_path else None
+    rubric = _rubric(config)
     limits = rubric.limits if rubric else Limits()
     recorder = config.pluginmanager.get_plugin("grader-outcomes")
     setting = rubric.app if rubric else AppSetting()
     notes: list[str] = []
     try:
-        if warm.CURRENT is not None:  # a warm child of `grader run`: its sandbox was started ahead
+        if warm.CURRENT is not None and warm.CURRENT.early is not None:  # started while pytest collected
+            connection = warm.CURRENT.early.connection(notes)
+        elif warm.CURRENT is not None:  # a warm child of `grader run`: its sandbox was started ahead
             connection = _start_warm(warm.CURRENT, setting, notes)
         else:
             sandbox = get_sandbox(config.getoption("grader_sandbox"), rubric.packages if rubric else [],

@@ -54,6 +54,11 @@ class WarmStart:
         self.prepared = prepared
         self.prepare_error = prepare_error
         self.submission: Path | None = None
+        self.early = None  # plugin.EarlyStart: the app started while pytest collected
+
+    def submission_ready(self) -> bool:
+        """Whether the submission has been handed over already (take_submission would not wait)."""
+        return self.submission is not None or bool(select.select([self._job_fd], [], [], 0)[0])
 
     def take_submission(self) -> Path:
         """Block until the server hands this child its submission (once); the path of its files."""
@@ -120,8 +125,12 @@ def warm_imports(sandbox: str, packages: list[str]) -> None:
             importlib.import_module(f"_pytest.{name}")
         except ImportError:
             pass
-    import bs4  # noqa: F401
+    import bs4
     import werkzeug.test  # noqa: F401
+
+    # soupsieve compiles its tokenizer's patterns at the first select(): a tenth of a second
+    # each child would spend again. Compiled here once, every fork has them.
+    bs4.BeautifulSoup("<p class='a'><a href='/'>x</a></p>", "html.parser").select("p.a > a[href]")
 
     import grader.plugin  # noqa: F401
     import grader.testing  # noqa: F401

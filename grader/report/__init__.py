@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -10,26 +11,27 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "markdown", "gradescope", "junit")
 
 
+# Each writer is imported when first used: the CLI lists FORMATS before any result exists.
+_WRITERS = {
+    "text": ("grader.report.text", "render_text"),
+    "markdown": ("grader.report.markdown", "render_markdown"),
+    "gradescope": ("grader.report.gradescope", "render_gradescope"),
+    "junit": ("grader.report.junit", "render_junit"),
+}
+
+
+def writer(fmt: str):
+    """The function that renders a Result in format `fmt` (json: Result.to_json, plus a newline)."""
+    if fmt == "json":
+        return lambda result, **_: result.to_json() + "\n"
+    module, name = _WRITERS[fmt]
+    function = getattr(importlib.import_module(module), name)
+    return (lambda result, **options: function(result, **options)) if fmt == "text" else (lambda result, **_: function(result))
+
+
 def render(result: Result, fmt: str, *, color: bool = False, width: int = 100) -> str:
     """The report for `result` in format `fmt` (one of FORMATS)."""
-    # Each writer imported when used: the CLI lists FORMATS before any result exists.
-    if fmt == "json":
-        return result.to_json() + "\n"
-    if fmt == "markdown":
-        from grader.report.markdown import render_markdown
-
-        return render_markdown(result)
-    if fmt == "gradescope":
-        from grader.report.gradescope import render_gradescope
-
-        return render_gradescope(result)
-    if fmt == "junit":
-        from grader.report.junit import render_junit
-
-        return render_junit(result)
-    from grader.report.text import render_text
-
-    return render_text(result, color=color, width=width)
+    return writer(fmt)(result, color=color, width=width)
 
 
-__all__ = ["FORMATS", "render"]
+__all__ = ["FORMATS", "render", "writer"]
