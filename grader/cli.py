@@ -36,12 +36,21 @@ def cli() -> None:
               help="write the report to this file instead of stdout")
 @click.option("--sandbox", type=click.Choice(SANDBOXES), default="process", show_default=True,
               help="where the student's app runs: inprocess (fastest, no protection), process, docker")
-def check(exercise: str, path: Path, fmt: str, output: Path | None, sandbox: str) -> None:
+@click.option("--watch", is_flag=True,
+              help="grade again on every change of PATH's files, from a warm grader, until Ctrl-C")
+def check(exercise: str, path: Path, fmt: str, output: Path | None, sandbox: str, watch: bool) -> None:
     """Grade the Flask app at PATH (default: .) against EXERCISE (a slug or an exercise folder).
 
     Exits 0 when the app was graded, whatever its score (an app that does not start scores 0);
     1 when the grader itself failed (the report says "not graded"); 2 on bad input.
     """
+    if watch:
+        if fmt not in (None, "text") or output is not None:
+            raise GraderError("--watch shows the text report as it changes; drop --format and --output")
+        from grader.watch import watch as watch_and_grade
+
+        watch_and_grade(find_exercise(exercise), path, sandbox)
+        return
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     if fmt == "github" and output is not None:
         raise GraderError("--output does not apply to --format github (it writes the step summary and outputs)")
