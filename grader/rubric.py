@@ -20,7 +20,8 @@ SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 
 class _Model(BaseModel):
     # strict: a rubric saying `points: "20"` is a typo worth reporting, not coercing.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # defer_build: schemas are built at the first validation, not at import (half the import time).
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class Limits(_Model):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from grader.environment import check_environment
 from grader.errors import GraderError
 from grader.exercise import Exercise
-from grader.grade import grade
+from grader.pool import WarmPool
 from grader.result import Result
 
 STARTER_SHARE = 0.10  # a starter may earn at most this share of the points
@@ -87,23 +87,32 @@ def _plans(exercise: Exercise) -> list[_Plan]:
 
 
 def validate(exercises: list[Exercise], sandbox: str = "process", jobs: int | None = None) -> list[Check]:
-    """Grade every exercise's solution, starter and mutants; GraderError for an invalid rubric."""
-    plans = [plan for exercise in exercises for plan in _plans(exercise)]
+    """Grade every exercise's solution, starter and mutants; GraderError for an invalid rubric.
+
+    An exercise's submissions are a class: they go through one warm pool (grader/pool.py), as
+    `grader run` grades them, so pytest and each next sandbox are started ahead.
+    """
+    plans = {exercise.slug: _plans(exercise) for exercise in exercises}
     check_environment(exercises, sandbox)  # once, up front: a missing package is no wrong score
+    workers = jobs or os.cpu_count() or 2
+    checks: list[Check] = []
+    with ThreadPoolExecutor(max_workers=workers) as threads:
+        for exercise in exercises:
+            with WarmPool(exercise, sandbox, jobs=workers) as pool:
+                checks.extend(threads.map(lambda plan: _check(plan, pool.grade), plans[exercise.slug]))
+    return checks
 
-    def run(plan: _Plan) -> Check:
-        slug = plan.exercise.slug
-        if not plan.folder.is_dir():
-            return Check(slug, plan.name, plan.expectation, None, False, f"{plan.folder} is missing", plan.about)
-        result = grade(plan.exercise, plan.folder, sandbox)
-        if result.status == "ungradable":  # no verdict on the exercise either way
-            return Check(slug, plan.name, plan.expectation, None, False, result.errors[0], plan.about)
-        problem = plan.judge(result)
-        note = "; ".join(filter(None, [problem, *result.errors]))
-        return Check(slug, plan.name, plan.expectation, result.score, not problem, note, plan.about)
 
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
-        return list(pool.map(run, plans))
+def _check(plan: _Plan, grade: Callable[[Path], Result]) -> Check:
+    slug = plan.exercise.slug
+    if not plan.folder.is_dir():
+        return Check(slug, plan.name, plan.expectation, None, False, f"{plan.folder} is missing", plan.about)
+    result = grade(plan.folder)
+    if result.status == "ungradable":  # no verdict on the exercise either way
+        return Check(slug, plan.name, plan.expectation, None, False, result.errors[0], plan.about)
+    problem = plan.judge(result)
+    note = "; ".join(filter(None, [problem, *result.errors]))
+    return Check(slug, plan.name, plan.expectation, result.score, not problem, note, plan.about)
 
 
 def _judge_mutant(result: Result, mutant: Mutant) -> str:
