@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/throughput.py [-n 200] [--exercise hello-mission] [-j CORES]
                                               [--skip naive|process|docker|rerun ...]
+    .venv/bin/python benchmarks/throughput.py --growth 50 200 800     # cost growth, process sandbox
 
 Builds a class of N submissions (copies of the exercise's solution, starter and mutants, in
 turn) under a scratch folder, then times, one after the other:
@@ -15,8 +16,10 @@ turn) under a scratch folder, then times, one after the other:
 It prints each wall time, the ratios b/a, c/a, d/a, each way's cost per submission beyond the
 time its tests themselves took (core-seconds per submission minus the tests' own duration),
 and the grader's peak memory (the trusted side's processes: the CLI, the fork server and its
-children, not the sandboxes; summed PSS, sampled every 50 ms). Nothing is asserted: numbers go
-in the README, with the machine they came from.
+children, not the sandboxes; summed PSS, sampled every 50 ms). With --growth, it grades classes
+of each size given with `grader run --sandbox process` only and prints, per size, the wall
+time, the time per submission and the peak memory: both should stay flat as the class grows.
+Nothing is asserted: numbers go in the README, with the machine they came from.
 """
 
 from __future__ import annotations
@@ -145,14 +148,35 @@ def test_seconds(out: Path) -> list[float]:
     return times
 
 
+def growth(exercise, sizes: list[int], jobs: int) -> None:
+    """Classes of each size through `grader run --sandbox process`: time per submission and memory."""
+    print(f"\n{'submissions':>11} {'wall s':>8} {'ms per sub':>11} {'peak MiB':>9} {'largest process MiB':>20}")
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="grader-bench-") as tmp:
+            klass = Path(tmp) / "class"
+            klass.mkdir()
+            build_class(exercise, size, klass)
+            command = [sys.executable, "-m", "grader.cli", "run", exercise.slug, "--from", str(klass),
+                       "--out", str(Path(tmp) / "out"), "--sandbox", "process", "-j", str(jobs)]
+            wall, sampler, _ = timed(command)
+        print(f"{size:>11} {wall:>8.1f} {1000 * wall / size:>11.0f} {sampler.peak_kib / 1024:>9.0f} "
+              f"{sampler.peak_single_kib / 1024:>20.0f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="submissions in the class [200]")
     parser.add_argument("--exercise", default="hello-mission")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--skip", nargs="*", default=[], choices=["naive", "process", "docker", "rerun"])
+    parser.add_argument("--growth", nargs="+", type=int, metavar="N", help="only: classes of these sizes, process")
     args = parser.parse_args()
     exercise = find_exercise(args.exercise)
+    if args.growth:
+        print(f"machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}, "
+              f"Python {platform.python_version()}, uid {os.geteuid()}; {exercise.slug}, -j {args.jobs}")
+        growth(exercise, args.growth, args.jobs)
+        return
     grader = [sys.executable, "-m", "grader.cli"]
     if "docker" not in args.skip:
         from grader.sandbox.image import build_image, docker_client
