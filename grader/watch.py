@@ -13,6 +13,7 @@ sandboxes, and removes their folders.
 
 from __future__ import annotations
 
+import queue
 import signal
 import sys
 import threading
@@ -61,8 +62,10 @@ def watch(exercise: Exercise, path: Path, sandbox: str, *, terminal: bool | None
     if sandbox != "docker":
         check_environment([exercise], sandbox)
     display = LiveDisplay(root) if (sys.stdout.isatty() if terminal is None else terminal) else PlainDisplay(root)
+    # The files are watched from now on, before the first grading: a save during it is not missed.
+    watcher = FileWatcher(root) if changes is None else None
     if changes is None:
-        changes = _watch_files
+        changes = watcher.batches
     # SIGTERM (a closed terminal, `kill`) stops it the way Ctrl-C does: nothing left running.
     previous = signal.signal(signal.SIGTERM, _interrupt) if threading.current_thread() is threading.main_thread() else None
     try:
@@ -78,6 +81,8 @@ def watch(exercise: Exercise, path: Path, sandbox: str, *, terminal: bool | None
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if watcher is not None:
+            watcher.stop()
         display.close()
 
 
@@ -85,11 +90,36 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _watch_files(root: Path):
-    from watchfiles import watch as watch_changes
+class FileWatcher:
+    """watchfiles in a thread of its own, started at once; `batches()` yields what changed since
+    the last batch (all the saves made during a grading come as one)."""
 
-    # step: how long a burst of writes (an editor's save) is collected before grading starts.
-    yield from watch_changes(root, watch_filter=watch_filter(), step=30, debounce=400)
+    def __init__(self, root: Path) -> None:
+        self._batches: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(root,), name="grader-watch", daemon=True)
+        self._thread.start()
+
+    def _run(self, root: Path) -> None:
+        from watchfiles import watch as watch_changes
+
+        # step: how long a burst of writes (an editor's save) is collected before it is handed on.
+        for batch in watch_changes(root, watch_filter=watch_filter(), step=30, debounce=400, stop_event=self._stop,
+                                   raise_interrupt=False):
+            self._batches.put(batch)
+
+    def batches(self, root: Path):
+        while True:
+            try:
+                batch = set(self._batches.get(timeout=0.5))  # a timeout, so that Ctrl-C is seen at once
+            except queue.Empty:
+                continue
+            while not self._batches.empty():
+                batch |= self._batches.get_nowait()
+            yield batch
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def _grade(pool, root: Path):

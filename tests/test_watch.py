@@ -134,6 +134,19 @@ def test_each_save_is_graded_again_and_ctrl_c_leaves_nothing_running(student: Pa
     assert not scratch.exists(), "the warm grader's folder was left behind"
 
 
+def test_a_save_during_the_first_grading_is_graded_too(student: Path):
+    watcher = Watcher(student)
+    try:
+        time.sleep(0.5)  # the warm grader is starting, the first grading not done
+        save(student / "app.py", MUTANT.read_text())
+        statuses = [watcher.next_status()]
+        while not statuses[-1].startswith("watch: 80 / 100"):
+            statuses.append(watcher.next_status(timeout=20))  # Empty here: the save was missed
+    finally:
+        watcher.stop()
+    assert len(statuses) <= 2, statuses
+
+
 def test_sigterm_stops_it_like_ctrl_c(student: Path):
     watcher = Watcher(student)
     try:
