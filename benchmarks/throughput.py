@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/throughput.py [-n 200] [--exercise hello-mission] [-j CORES]
                                               [--skip naive|process|docker|rerun ...]
     .venv/bin/python benchmarks/throughput.py --growth 50 200 800     # cost growth, process sandbox
+    .venv/bin/python benchmarks/throughput.py --clone [-n 200]        # cloning overlapped with grading
 
 Builds a class of N submissions (copies of the exercise's solution, starter and mutants, in
 turn) under a scratch folder, then times, one after the other:
@@ -19,6 +20,10 @@ and the grader's peak memory (the trusted side's processes: the CLI, the fork se
 children, not the sandboxes; summed PSS, sampled every 50 ms). With --growth, it grades classes
 of each size given with `grader run --sandbox process` only and prints, per size, the wall
 time, the time per submission and the peak memory: both should stay flat as the class grows.
+With --clone, each submission is also made a Git repository with a bare remote (file:// URL)
+listed in a class.csv; it times the fetch alone (collect(), no grading), `grader run --from
+class/` and `grader run --from class.csv` (fresh cache: every repository cloned while the
+first ones are graded), and prints the ratio csv / folders (target 1.15 at most).
 Nothing is asserted: numbers go in the README, with the machine they came from.
 """
 
@@ -163,6 +168,58 @@ def growth(exercise, sizes: list[int], jobs: int) -> None:
               f"{sampler.peak_single_kib / 1024:>20.0f}", flush=True)
 
 
+def git_class(klass: Path, remotes: Path) -> Path:
+    """Each student folder committed and pushed to a bare repository; a class.csv of file:// URLs."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Student", "GIT_AUTHOR_EMAIL": "student@example.edu",
+           "GIT_COMMITTER_NAME": "Student", "GIT_COMMITTER_EMAIL": "student@example.edu",
+           "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+    remotes.mkdir()
+    rows = ["student,repo"]
+    for folder in sorted(klass.iterdir()):
+        bare = remotes / f"{folder.name}.git"
+        for command in (["git", "init", "-q", "-b", "main", str(folder)],
+                        ["git", "-C", str(folder), "add", "-A"],
+                        ["git", "-C", str(folder), "commit", "-q", "-m", "my work"],
+                        ["git", "init", "-q", "--bare", "-b", "main", str(bare)],
+                        ["git", "-C", str(folder), "push", "-q", bare.as_uri(), "HEAD:refs/heads/main"]):
+            subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+        rows.append(f"{folder.name},{bare.as_uri()}")
+    table = klass.parent / "class.csv"
+    table.write_text("\n".join(rows) + "\n")
+    return table
+
+
+def clone_overlap(exercise, count: int, jobs: int) -> None:
+    """A class from folders against the same class from 200 file:// remotes through a CSV."""
+    from grader.sources.collect import collect
+
+    with tempfile.TemporaryDirectory(prefix="grader-bench-") as tmp:
+        scratch = Path(tmp)
+        klass = scratch / "class"
+        klass.mkdir()
+        build_class(exercise, count, klass)
+        table = git_class(klass, scratch / "remotes")
+        started = time.perf_counter()
+        fetched = collect(str(table), cache=scratch / "fetch-cache", work=scratch / "fetch-work", deadline=None,
+                          grade_newest=False, token=None, roster=None, jobs=jobs)
+        fetch_wall = time.perf_counter() - started
+        assert all(s.status == "ok" for s in fetched), [s for s in fetched if s.status != "ok"][:3]
+        walls = {}
+        for name, source in (("folders", klass), ("csv", table)):
+            out = scratch / f"out-{name}"
+            command = [sys.executable, "-m", "grader.cli", "run", exercise.slug, "--from", str(source),
+                       "--out", str(out), "--sandbox", "process", "-j", str(jobs)]
+            walls[name], _, _ = timed(command)
+            graded = [json.loads(p.read_text()).get("status") for p in (out / "reports").glob("*.json")]
+            assert len(graded) == count and set(graded) == {"graded"}, (name, len(graded), set(graded))
+    print(f"\n{'':<34} {'wall s':>8}")
+    print(f"{'fetch alone (collect, -j ' + str(jobs) + ')':<34} {fetch_wall:>8.1f}")
+    print(f"{'grader run --from class/':<34} {walls['folders']:>8.1f}")
+    print(f"{'grader run --from class.csv':<34} {walls['csv']:>8.1f}")
+    print(f"csv / folders: {walls['csv'] / walls['folders']:.2f}× (fetching first would be about "
+          f"{(walls['folders'] + fetch_wall) / walls['folders']:.2f}×)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="submissions in the class [200]")
@@ -170,8 +227,15 @@ def main() -> None:
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--skip", nargs="*", default=[], choices=["naive", "process", "docker", "rerun"])
     parser.add_argument("--growth", nargs="+", type=int, metavar="N", help="only: classes of these sizes, process")
+    parser.add_argument("--clone", action="store_true", help="only: the class from file:// remotes against folders")
     args = parser.parse_args()
     exercise = find_exercise(args.exercise)
+    if args.clone:
+        print(f"machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}, "
+              f"Python {platform.python_version()}, uid {os.geteuid()}; {exercise.slug}, {args.n} submissions, "
+              f"-j {args.jobs}")
+        clone_overlap(exercise, args.n, args.jobs)
+        return
     if args.growth:
         print(f"machine: {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}, "
               f"Python {platform.python_version()}, uid {os.geteuid()}; {exercise.slug}, -j {args.jobs}")

@@ -191,7 +191,7 @@ def run(exercise: str, source: str, out: Path, jobs: int | None, deadline: str |
         gradebook_format=gradebook_format, shard=shard,
     )
     with RunProgress(sys.stdout.isatty()) as progress:
-        report = run_class(found, options, progress.start, progress.done, progress.retry)
+        report = run_class(found, options, progress.start, progress.done, progress.retry, progress.ready)
     if report.interrupted:
         click.echo(f"grader: interrupted; {len(report.entries)} results are saved in {out / 'grader.db'} "
                    "— run the same command again to grade the rest", err=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import queue
 import tempfile
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -103,16 +105,20 @@ def make_entry(submission: Submission, result: Result | None, late: LatePolicy |
 def run_class(
     exercise: Exercise,
     options: RunOptions,
-    on_start: Callable[[int], None] = lambda total: None,
+    on_start: Callable[[int, int], None] = lambda total, fetching: None,
     on_done: Callable[[StudentResult, bool], None] = lambda entry, reused: None,
     on_retry: Callable[[str, str, int], None] = lambda student, reason, attempt: None,
+    on_ready: Callable[[Submission], None] = lambda submission: None,
 ) -> RunReport:
     """Grade every submission of SOURCE; results are saved one by one as they finish.
 
-    A grading the grader itself failed (ungradable) is tried up to ATTEMPTS times; `on_retry`
-    hears each failed attempt (student, reason, attempt number).
+    Grading starts with the first submission ready: the other repositories are fetched
+    meanwhile. `on_start` hears the number of submissions and of repositories to fetch,
+    `on_ready` each submission as it arrives (fetched and exported, or known at once), `on_done`
+    each row of the gradebook. A grading the grader itself failed (ungradable) is tried up to
+    ATTEMPTS times; `on_retry` hears each failed attempt (student, reason, attempt number).
     """
-    from grader.sources.collect import collect
+    from grader.sources.collect import start_collecting
 
     rubric = exercise.load_rubric().rubric
     late = rubric.late if options.late_from_rubric else options.late
@@ -125,60 +131,67 @@ def run_class(
                        shard=str(options.shard) if options.shard else None)
     store.begin_run(record)
     rows: dict[str, int] = {}  # student → the stored result that is their gradebook row
+    entries: dict[str, StudentResult] = {}
+    report = RunReport(entries=[], record=record)
+    students: list[str] = []  # every submission's, as it arrived
+    pool: WarmPool | None = None
+
+    def grade_one(submission: Submission) -> StudentResult:
+        shown = SubmissionInfo(path=submission.extra.get("repo") or submission.student, commit=submission.commit)
+        for attempt in range(1, ATTEMPTS + 1):
+            result = _attempt(pool, exercise, submission, shown)
+            if result.status != "ungradable" or attempt == ATTEMPTS:
+                break
+            on_retry(submission.student, result.errors[0], attempt)
+        entry = make_entry(submission, result, late, rubric.max_score)
+        try:
+            rows[submission.student] = store.save(exercise.slug, version, source_key(submission), entry)
+        except StoreFull as exc:  # not kept, so not final: ungradable here, graded again next run
+            report.unsaved = str(exc)
+            entry = make_entry(submission, _fault(exercise, shown, f"the result could not be saved: {exc}"),
+                               late, rubric.max_score)
+        return entry
+
+    def arrived(submission: Submission) -> Submission | None:
+        """Record what needs no grading now; return the submission if it does."""
+        nonlocal pool
+        students.append(submission.student)
+        on_ready(submission)
+        if submission.status != "ok":
+            entries[submission.student] = make_entry(submission, None, late, rubric.max_score)
+            try:
+                rows[submission.student] = store.save(exercise.slug, version, None, entries[submission.student])
+            except StoreFull as exc:
+                report.unsaved = str(exc)
+            on_done(entries[submission.student], False)
+            return None
+        cached = None if options.force else store.reusable(exercise.slug, version, submission.student,
+                                                           source_key(submission))
+        if cached is not None:
+            rows[submission.student], entries[submission.student] = cached
+            report.reused += 1
+            on_done(cached[1], True)
+            return None
+        if pool is None:  # warm, single-use graders (grader/warm.py): pytest and each next sandbox started ahead
+            pool = WarmPool(exercise, options.sandbox, options.jobs)
+        return submission
+
     with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
-        submissions = collect(
+        collection = start_collecting(
             options.source, cache=options.cache or out / ".repos", work=Path(tmp), deadline=options.deadline,
             grade_newest=late is not None, token=options.token, roster=options.roster, jobs=options.jobs,
             shard=options.shard,
         )
-        on_start(len(submissions))
-        entries: dict[str, StudentResult] = {}
-        todo: list[Submission] = []
-        report = RunReport(entries=[], record=record)
-        for submission in submissions:
-            if submission.status != "ok":
-                entries[submission.student] = make_entry(submission, None, late, rubric.max_score)
-                try:
-                    rows[submission.student] = store.save(exercise.slug, version, None, entries[submission.student])
-                except StoreFull as exc:
-                    report.unsaved = str(exc)
-                on_done(entries[submission.student], False)
-                continue
-            key = source_key(submission)
-            cached = None if options.force else store.reusable(exercise.slug, version, submission.student, key)
-            if cached is not None:
-                rows[submission.student], entries[submission.student] = cached
-                report.reused += 1
-                on_done(cached[1], True)
-            else:
-                todo.append(submission)
-
-        # Warm, single-use graders (grader/warm.py): pytest and each next sandbox started ahead.
-        pool = WarmPool(exercise, options.sandbox, options.jobs) if todo else None
-
-        def grade_one(submission: Submission) -> StudentResult:
-            shown = SubmissionInfo(path=submission.extra.get("repo") or submission.student, commit=submission.commit)
-            for attempt in range(1, ATTEMPTS + 1):
-                result = _attempt(pool, exercise, submission, shown)
-                if result.status != "ungradable" or attempt == ATTEMPTS:
-                    break
-                on_retry(submission.student, result.errors[0], attempt)
-            entry = make_entry(submission, result, late, rubric.max_score)
+        with collection:
+            on_start(collection.total, collection.fetching)
             try:
-                rows[submission.student] = store.save(exercise.slug, version, source_key(submission), entry)
-            except StoreFull as exc:  # not kept, so not final: ungradable here, graded again next run
-                report.unsaved = str(exc)
-                entry = make_entry(submission, _fault(exercise, shown, f"the result could not be saved: {exc}"),
-                                   late, rubric.max_score)
-            return entry
-
-        try:
-            report.interrupted = _grade_all(todo, grade_one, options.jobs, entries, on_done)
-        finally:
-            if pool is not None:
-                pool.close()
-        report.graded = sum(1 for s in todo if s.student in entries)
-    order = [s.student for s in submissions if s.student in entries]
+                report.interrupted, report.graded = _grade_all(collection, arrived, grade_one, options.jobs,
+                                                               entries, on_done)
+            finally:
+                collection.cancel()
+                if pool is not None:
+                    pool.close()
+    order = sorted((name for name in students if name in entries), key=str.casefold)
     report.entries = [entries[name] for name in order]
     if not report.interrupted and all(name in rows for name in order):
         try:
@@ -212,29 +225,63 @@ def _fault(exercise: Exercise, shown: SubmissionInfo, reason: str) -> Result:
     return ungradable(exercise.load_rubric(), reason, submission=shown, sandbox="", duration=0.0)
 
 
-def _grade_all(todo, grade_one, jobs: int, entries: dict, on_done) -> bool:
-    """Grade with a pool of `jobs`; on Ctrl-C cancel the rest and return True (finished ones are saved)."""
+def _grade_all(collection: Iterable[Submission], arrived, grade_one, jobs: int, entries: dict,
+               on_done) -> tuple[bool, int]:
+    """Grade each submission the collection hands over (while it fetches the next), `jobs` at a time.
+
+    Returns (interrupted, how many were graded): on Ctrl-C the rest is cancelled and what
+    finished is kept. The collection is read in a thread of its own, so a slow fetch never
+    holds back a finished grading's row.
+    """
     CANCEL.clear()
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-    futures: dict[Future, Submission] = {pool.submit(grade_one, s): s for s in todo}
+    events: queue.SimpleQueue = queue.SimpleQueue()  # ("ready", submission) | ("end", error) | ("done", future)
+
+    def read() -> None:
+        try:
+            for submission in collection:
+                events.put(("ready", submission))
+        except BaseException as error:  # noqa: BLE001 - raised again in the main thread
+            events.put(("end", error))
+        else:
+            events.put(("end", None))
+
+    reader = threading.Thread(target=read, name="collect", daemon=True)
+    reader.start()
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade")
+    running = 0
+    graded = 0
+    reading = True
     try:
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in done:
+        while reading or running:
+            try:
+                kind, item = events.get(timeout=0.5)  # a timeout keeps Ctrl-C prompt
+            except queue.Empty:
+                continue
+            if kind == "ready":
+                submission = arrived(item)
+                if submission is not None:
+                    running += 1
+                    pool.submit(grade_one, submission).add_done_callback(lambda f: events.put(("done", f)))
+            elif kind == "end":
+                reading = False
+                if item is not None:
+                    raise item
+            else:
+                running -= 1
                 try:
-                    entry = future.result()
+                    entry = item.result()
                 except GradingCancelled:
                     continue
-                except GraderError:
-                    raise
                 entries[entry.student] = entry
+                graded += 1
                 on_done(entry, False)
-        return False
+        return False, graded
     except KeyboardInterrupt:
         CANCEL.set()  # running gradings stop and clean up (their containers included)
-        return True
+        return True, graded
     finally:
+        if hasattr(collection, "cancel"):
+            collection.cancel()  # fetches still running stop at once
         pool.shutdown(wait=True, cancel_futures=True)
         CANCEL.clear()
 

@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 import sys
+import time
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from grader.report.sanitize import clean
 from grader.result import StudentResult, _number
+from grader.sources import Submission
 
 
 class RunProgress:
-    """Context manager; `start(total)` then `done(entry, reused)` for each submission."""
+    """Context manager; `start(total, fetching)`, then `ready(submission)` as each arrives and
+    `done(entry, reused)` as each is graded. While repositories are fetched, a second bar shows
+    how many submissions are ready (grading has begun with the first)."""
 
     def __init__(self, live: bool) -> None:
         self.live = live
         self.failures = 0
         self._progress: Progress | None = None
         self._task = None
+        self._fetch_task = None
+        self._total = 0
+        self._fetching = 0
+        self._arrived = 0
+        self._began = 0.0
 
     def __enter__(self) -> RunProgress:
         if self.live:
             self._progress = Progress(
-                TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), TextColumn("{task.fields[failures]}"),
                 console=Console(file=sys.stdout), transient=False,
             )
@@ -34,11 +43,24 @@ class RunProgress:
         if self._progress is not None:
             self._progress.__exit__(*exc)
 
-    def start(self, total: int) -> None:
+    def start(self, total: int, fetching: int = 0) -> None:
+        self._total, self._fetching, self._began = total, fetching, time.monotonic()
         if self._progress is not None:
-            self._task = self._progress.add_task("grading", total=total, rate="", failures="")
+            if fetching:
+                self._fetch_task = self._progress.add_task("fetching", total=total, rate="", failures="")
+            self._task = self._progress.add_task("grading ", total=total, rate="", failures="")
         else:
-            print(f"grading {total} submissions", flush=True)
+            fetch = f", fetching {fetching} repositor{'ies' if fetching != 1 else 'y'} meanwhile" if fetching else ""
+            print(f"grading {total} submissions{fetch}", flush=True)
+
+    def ready(self, submission: Submission) -> None:
+        """A submission arrived (fetched and exported, or known at once)."""
+        self._arrived += 1
+        if self._fetch_task is not None:
+            self._progress.update(self._fetch_task, advance=1)  # type: ignore[union-attr]
+        elif self._progress is None and self._fetching and self._arrived == self._total:
+            print(f"fetched {self._fetching} repositor{'ies' if self._fetching != 1 else 'y'} in "
+                  f"{time.monotonic() - self._began:.1f} s", flush=True)
 
     def retry(self, student: str, reason: str, attempt: int) -> None:
         """A grading the grader failed: logged, then tried again."""
@@ -59,7 +81,7 @@ class RunProgress:
         if self._progress is None:
             print(line, flush=True)
             return
-        task = self._progress.tasks[0]
+        task = next(t for t in self._progress.tasks if t.id == self._task)
         elapsed = task.elapsed or 0
         rate = f"{(task.completed + 1) / elapsed:.1f}/s" if elapsed > 0 else ""
         failures = f"[red]{self.failures} not graded" if self.failures else ""

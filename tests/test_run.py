@@ -7,9 +7,11 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -292,3 +294,43 @@ def test_ctrl_c_stops_the_run_cleanly_and_keeps_finished_results(tmp_path):
     saved = rows_in_db(out)
     assert 1 <= len(saved) < 10 and all(status == "graded" for _, status in saved)
     assert not (out / "gradebook.csv").exists()  # no gradebook from a partial run
+
+
+def test_grading_starts_while_other_repositories_are_still_being_fetched(tmp_path):
+    """ada's repository is fetched and graded while zed's server has not said a word yet."""
+    from test_sources import Origin
+
+    ada = Origin(tmp_path, "ada")
+    ada.commit({"app.py": (HELLO / "solution" / "app.py").read_text()}, datetime(2026, 12, 1, tzinfo=timezone.utc))
+    ada.work.close()
+    silent = socket.socket()  # accepts connections, never answers: zed's fetch hangs until it closes
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    roster = tmp_path / "class.csv"
+    roster.write_text(f"student,repo\nada,{ada.url}\nzed,https://127.0.0.1:{silent.getsockname()[1]}/zed.git\n")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "grader.cli", "run", "hello-mission", "--from", str(roster), "--out", str(out),
+               "--sandbox", "process", "-j", "2"]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    release = threading.Timer(90, silent.close)  # so a grader that waits for every fetch fails instead of hanging
+    release.start()
+    lines = []
+    try:
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("ada:"):
+                silent.close()  # now zed's fetch fails: connection reset
+    finally:
+        release.cancel()
+        silent.close()
+    process.wait(timeout=60)
+    stderr = process.stderr.read()
+    assert process.returncode == 0, stderr
+    assert lines[0] == "grading 2 submissions, fetching 2 repositories meanwhile"
+    graded = [i for i, line in enumerate(lines) if line.startswith("ada: graded, 100 / 100")]
+    unreachable = [i for i, line in enumerate(lines) if line.startswith("zed: unreachable")]
+    assert graded and unreachable and graded[0] < unreachable[0], lines
+    assert any(line.startswith("fetched 2 repositories in ") for line in lines), lines
+    book = gradebook(out)
+    assert list(book) == ["ada", "zed"]  # the gradebook keeps the students' order, not the arrival's
+    assert (book["ada"]["score"], book["zed"]["status"]) == ("100", "unreachable")

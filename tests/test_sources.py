@@ -22,7 +22,7 @@ from conftest import LocalServer
 from grader.errors import GraderError
 from grader.shard import Shard
 from grader.sources import Submission
-from grader.sources.collect import collect, folder_names
+from grader.sources.collect import collect, folder_names, start_collecting
 from grader.sources.git import FetchError, check_url, fetch, git_environment
 from grader.sources.local import from_directory
 from grader.sources.roster import read_roster
@@ -387,6 +387,33 @@ def test_a_shard_fetches_only_its_own_students_and_reports_only_its_missing_ones
     assert len(mirrors(dirs["cache"])) == sum(1 for n in names if shard.holds(n))
     assert sorted(from_directory(dirs["work"], keep=shard.holds), key=lambda s: s.student) == sorted(
         (s for s in from_directory(dirs["work"]) if shard.holds(s.student)), key=lambda s: s.student)
+
+
+def test_a_collection_hands_over_each_submission_when_ready_and_stops_hung_fetches_when_cancelled(
+        tmp_path, origin, dirs):
+    ada = origin("ada")
+    ada.commit({"app.py": "ada\n"}, at(-1))
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        csv = class_list(tmp_path, [f"ada,{ada.url}", f"zed,https://127.0.0.1:{silent.getsockname()[1]}/zed.git",
+                                    "cy,"])
+        roster = tmp_path / "roster.csv"
+        roster.write_text("identifier,github_username,github_id,name\n1,Ada,1,Ada L\n2,moe,2,Moe\n")
+        collection = start_collecting(str(csv), cache=dirs["cache"], work=dirs["work"], deadline=None,
+                                      grade_newest=False, token=None, roster=roster, jobs=2)
+        with collection:
+            assert (collection.total, collection.fetching) == (4, 2)  # moe is on the roster only
+            arrived = iter(collection)
+            first = [next(arrived), next(arrived), next(arrived)]  # cy and moe at once, ada once fetched
+            assert [(s.student, s.status) for s in first] == [("cy", "missing"), ("moe", "missing"), ("ada", "ok")]
+            assert first[2].extra == {"identifier": "1", "github_id": "1", "name": "Ada L"}  # matched ignoring case
+            assert files_of(first[2].path) == {"app.py": "ada\n"}
+            threading.Timer(0.5, collection.cancel).start()  # zed's fetch still hangs
+            started = time.monotonic()
+            rest = list(arrived)  # nothing more, or zed's fetch told it was interrupted
+            assert time.monotonic() - started < 10
+            assert all((s.student, s.status) == ("zed", "unreachable") for s in rest), rest
 
 
 def test_token_travels_only_as_a_basic_header_in_the_environment(tmp_path):

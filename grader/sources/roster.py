@@ -5,11 +5,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from grader.errors import GraderError
-from grader.sources import Submission
 
 MAX_TABLE_BYTES = 20 * 2**20
 
@@ -95,25 +93,3 @@ def read_roster(path: Path) -> dict[str, dict[str, str]]:
         seen[username.casefold()] = line
         students[username] = values
     return students
-
-
-def with_roster(submissions: list[Submission], roster: Mapping[str, Mapping[str, str]]) -> list[Submission]:
-    """Every roster row in the result: found students get the roster's columns (theirs win),
-    the others a "missing" submission. Students not on the roster are kept as they are.
-
-    GitHub usernames ignore case, so matching does too.
-    """
-    by_name = {name.casefold(): name for name in roster}
-    found = set()
-    result = []
-    for submission in submissions:
-        name = by_name.get(submission.student.casefold())
-        if name is None:
-            result.append(submission)
-            continue
-        found.add(name)
-        result.append(replace(submission, extra={**roster[name], **submission.extra}))
-    for name, columns in roster.items():
-        if name not in found:
-            result.append(Submission(student=name, status="missing", reason="no repository", extra=dict(columns)))
-    return sorted(result, key=lambda s: s.student.casefold())
