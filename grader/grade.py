@@ -117,7 +117,6 @@ class DockerRun:
     cleanup: Callable[[], object]  # removes every container carrying this run's label
 
 
-
 def docker_run(exercise: Exercise) -> DockerRun:
     """Check the engine and the exercise's image; a fresh label for this run's containers."""
     from grader.environment import exercise_image

@@ -40,6 +40,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 RECORDS, LOG = "records.jsonl", "pytest.log"
 CHILD_FAILED = 70  # a warm child that could not run pytest at all (our bug): see its pytest.log
@@ -256,20 +257,10 @@ class ForkServer:
         work = Path(tempfile.mkdtemp(prefix="warm-", dir=self.spec.scratch))
         job_read, job_write = os.pipe()
         pid = os.fork()
-        if pid == 0:
-            code = CHILD_FAILED
-            try:
-                os.close(job_write)
-                for fd in (self.channel_in, self.channel_out, self._wake_read, self._wake_write,
-                           *(c.job_fd for c in [*self.spares, *self.busy.values()])):
-                    os.close(fd)
-                code = _child(self.spec, work, job_read)
-            except BaseException:  # noqa: BLE001 - a child must never return into the server's loop
-                traceback.print_exc()
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
+        if pid == 0:  # a child must never return into the server's loop
+            inherited = (job_write, self.channel_in, self.channel_out, self._wake_read, self._wake_write,
+                         *(c.job_fd for c in [*self.spares, *self.busy.values()]))
+            _run_child(self.spec, work, job_read, inherited)
         os.close(job_read)
         return _Child(pid, work, job_write)
 
@@ -296,6 +287,21 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _run_child(spec: Spec, work: Path, job_fd: int, inherited: tuple[int, ...] = ()) -> NoReturn:
+    """Be a warm child, then exit with pytest's code (CHILD_FAILED, traceback in the log, if it broke)."""
+    code = CHILD_FAILED
+    try:
+        for fd in inherited:
+            os.close(fd)
+        code = _child(spec, work, job_fd)
+    except BaseException:  # noqa: BLE001 - told by the exit code; the log has the traceback
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _child(spec: Spec, work: Path, job_fd: int) -> int:
@@ -350,16 +356,7 @@ def _child(spec: Spec, work: Path, job_fd: int) -> int:
 def main() -> None:
     if sys.argv[1] == "--once":  # grader check: this process is the single child
         spec = Spec.parse(sys.argv[2])
-        job_fd = os.dup(0)
-        code = CHILD_FAILED
-        try:
-            code = _child(spec, Path(spec.scratch), job_fd)
-        except BaseException:  # noqa: BLE001 - told by the exit code; the log has the traceback
-            traceback.print_exc()
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
+        _run_child(spec, Path(spec.scratch), os.dup(0))
     spec = Spec.parse(sys.argv[1])
     # Keep the protocol's pipes to ourselves; stray prints go to stderr (the server's log).
     channel_in, channel_out = os.dup(0), os.dup(1)

@@ -61,7 +61,7 @@ def watch(exercise: Exercise, path: Path, sandbox: str, *, terminal: bool | None
         raise GraderError(f"{path}: no such folder; give the path of the student's app (default: .)")
     if sandbox != "docker":
         check_environment([exercise], sandbox)
-    display = LiveDisplay(root) if (sys.stdout.isatty() if terminal is None else terminal) else PlainDisplay(root)
+    display = LiveDisplay() if (sys.stdout.isatty() if terminal is None else terminal) else PlainDisplay()
     # The files are watched from now on, before the first grading: a save during it is not missed.
     watcher = FileWatcher(root) if changes is None else None
     if changes is None:
@@ -71,11 +71,11 @@ def watch(exercise: Exercise, path: Path, sandbox: str, *, terminal: bool | None
     try:
         with WarmPool(exercise, sandbox, jobs=1) as pool:
             display.grading(None)
-            display.show(*_grade(pool, root))
+            display.show(*_grade(pool, exercise, root, sandbox))
             for batch in changes(root):
                 names = changed_names(batch, root)
                 display.grading(names)
-                display.show(*_grade(pool, root), names)
+                display.show(*_grade(pool, exercise, root, sandbox), names)
     except KeyboardInterrupt:
         pass
     finally:
@@ -122,9 +122,15 @@ class FileWatcher:
         self._stop.set()
 
 
-def _grade(pool, root: Path):
-    """(the report's text or an error line, seconds it took)."""
+def _grade(pool, exercise: Exercise, root: Path, sandbox: str):
+    """(the Result, or the line that says the exercise itself is broken; seconds it took).
+
+    A grading the grader failed (its server gone, the host out of disk) is an ungradable
+    Result, reported as `grader check` reports it: no score, and not the student's fault.
+    """
+    from grader.result import SubmissionInfo
     from grader.sandbox.base import GraderFault
+    from grader.scoring import ungradable
 
     started = time.monotonic()
     try:
@@ -132,7 +138,9 @@ def _grade(pool, root: Path):
     except GraderError as exc:
         return exc.message, time.monotonic() - started
     except GraderFault as exc:
-        return f"not graded: the grader failed, not the submission ({exc.message})", time.monotonic() - started
+        seconds = time.monotonic() - started
+        return ungradable(exercise.load_rubric(), exc.message, submission=SubmissionInfo(path=str(root)),
+                          sandbox=sandbox, duration=seconds), seconds
 
 
 def _status(result, seconds: float, names: list[str] | None) -> str:
@@ -158,9 +166,6 @@ def _number(value: float):
 class PlainDisplay:
     """Not a terminal: each report in full, then one `watch:` line (easy to follow in a log)."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
     def grading(self, names: list[str] | None) -> None:
         pass
 
@@ -179,11 +184,10 @@ class PlainDisplay:
 class LiveDisplay:
     """A terminal: the latest report redrawn in place, and a status line that says what happens."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self) -> None:
         from rich.console import Console
         from rich.live import Live
 
-        self.root = root
         self.console = Console(highlight=False)
         self.report = None
         self.live = Live(console=self.console, auto_refresh=False, vertical_overflow="visible")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -226,6 +227,33 @@ def test_on_a_terminal_the_report_is_redrawn_under_a_status_line(student: Path, 
     out = capsys.readouterr().out
     assert "80 / 100 · app.py changed, graded in" in out
     assert "Home page — 0 / 20" in out and "stopped watching" in out
+
+
+def test_a_grading_the_grader_failed_is_reported_as_ungradable_not_as_a_score(student: Path, capsys, monkeypatch):
+    from grader.pool import WarmPool
+    from grader.sandbox.base import GraderFault
+
+    real = WarmPool.grade
+    calls = []
+
+    def grade(self, path):
+        calls.append(path)
+        if len(calls) == 2:  # the host fails during the second grading only
+            raise GraderFault("the host ran out of disk while copying the submission")
+        return real(self, path)
+
+    monkeypatch.setattr(WarmPool, "grade", grade)
+
+    def changes(root: Path):
+        yield [("modified", str(student / "app.py"))]
+        yield [("modified", str(student / "app.py"))]
+
+    watch(find_exercise("hello-mission"), student, "process", terminal=False, changes=changes)
+    out = capsys.readouterr().out
+    statuses = [line for line in out.splitlines() if line.startswith("watch:")]
+    assert [s.split(" · ")[0] for s in statuses[:3]] == ["watch: 100 / 100", "watch: not graded", "watch: 100 / 100"]
+    assert "the host ran out of disk while copying the submission" in out
+    assert not re.search(r"(?<![0-9])0 / 100", out), out  # the grader's failure is never the student's 0
 
 
 def test_changed_names_are_relative_to_the_submission(tmp_path: Path):

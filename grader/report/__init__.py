@@ -26,7 +26,7 @@ def writer(fmt: str):
         return lambda result, **_: result.to_json() + "\n"
     module, name = _WRITERS[fmt]
     function = getattr(importlib.import_module(module), name)
-    return (lambda result, **options: function(result, **options)) if fmt == "text" else (lambda result, **_: function(result))
+    return function if fmt == "text" else (lambda result, **_: function(result))  # only text takes options
 
 
 def render(result: Result, fmt: str, *, color: bool = False, width: int = 100) -> str:
