@@ -88,6 +88,11 @@ def write_app(folder: Path, extra: str = "", files: dict[str, str] | None = None
     return folder
 
 
+def app_volume(connection) -> str:
+    """The name of the anonymous volume that holds a container's /app."""
+    return next(m["Name"] for m in connection.container.attrs["Mounts"] if m["Destination"] == "/app")
+
+
 @pytest.fixture
 def start(tmp_path: Path, image: str, run_id: str):
     """start(extra_source, files=None, **limits) -> a started connection; all are closed at teardown."""
@@ -128,18 +133,22 @@ def test_container_policy(start, run_id: str):
     assert host["Privileged"] is False
     assert not host.get("Binds")
     assert not host.get("Devices")
-    assert [(m["Type"], m["Target"]) for m in host["Mounts"]] == [("volume", "/app")]
-    assert not host["Mounts"][0].get("Source")
+    app = [m for m in host["Mounts"] if m["Target"] == "/app"]
+    assert [m["Type"] for m in app] == ["volume"] and not app[0].get("Source")
+    # The image's own /usr and /opt/grader, from volumes copied from it: read-only.
+    runtime = sorted((m["Type"], m["Target"], m.get("ReadOnly")) for m in host["Mounts"] if m["Target"] != "/app")
+    assert runtime == [("volume", "/opt/grader", True), ("volume", "/usr", True)]
     assert list(host.get("Tmpfs") or {}) == ["/tmp"]
     assert "size=64m" in host["Tmpfs"]["/tmp"]
     # /app: an anonymous volume on a tmpfs of its own: disk_mb less /tmp and /dev/shm.
-    volume = host["Mounts"][0]["VolumeOptions"]["DriverConfig"]
+    volume = app[0]["VolumeOptions"]["DriverConfig"]
     assert volume["Name"] == "local" and volume["Options"]["type"] == "tmpfs"
     assert f"size={256 - 2 * 64}m" in volume["Options"]["o"]
     assert container.attrs["Config"]["User"] == f"{UID}:{UID}"
     assert container.attrs["Config"]["Labels"][RUN_LABEL] == run_id
-    mounts = container.attrs["Mounts"]
-    assert [(m["Type"], m["Destination"]) for m in mounts] == [("volume", "/app")]
+    mounts = {m["Destination"]: m for m in container.attrs["Mounts"]}
+    assert sorted(mounts) == ["/app", "/opt/grader", "/usr"]
+    assert mounts["/app"]["RW"] is True and mounts["/usr"]["RW"] is False and mounts["/opt/grader"]["RW"] is False
     assert container.attrs["State"]["Running"] is True
 
 
@@ -225,11 +234,49 @@ def test_out_of_memory_fails_one_request_and_the_next_works(start):
 
 
 @pytest.mark.docker
+def test_the_runtime_volumes_are_read_only_and_outlive_each_container(start, engine: docker.DockerClient):
+    connection = start("""
+        @app.route("/write/<path:where>")
+        def write(where):
+            try:
+                with open("/" + where, "w") as handle:
+                    handle.write("mine now")
+            except OSError as exc:
+                return jsonify(error=exc.strerror)
+            return jsonify(error=None)
+    """)
+    client = Client(connection)
+    for target in ("usr/lib/python3.11/os.py", "usr/bin/python3", "opt/grader/site/flask/app.py",
+                   "opt/grader/agent/agent.py", "usr/evil.py"):
+        assert client.get(f"/write/{target}").json["error"] == "Read-only file system", target
+    assert client.get("/write/app/notes.txt").json["error"] is None  # its own folder stays writable
+    runtime = [m["Name"] for m in connection.container.attrs["Mounts"] if m["Destination"] != "/app"]
+    assert len(runtime) == 2
+    connection.close()
+    assert all(engine.volumes.get(name) for name in runtime)  # shared by every container of the image
+    again = start()
+    assert Client(again).get("/").text == "home"
+
+
+@pytest.mark.docker
+def test_runtime_volumes_of_a_rebuilt_image_are_pruned(engine: docker.DockerClient, image: str):
+    from grader.sandbox.image import RUNTIME_LABEL, prune_runtime_volumes, runtime_mounts
+
+    gone = "sha256:" + "0" * 64  # an image id no image here has
+    stale = engine.volumes.create(f"flask-grader-test-{uuid.uuid4().hex[:8]}", labels={RUNTIME_LABEL: gone})
+    assert prune_runtime_volumes(engine) >= 1
+    with pytest.raises(docker.errors.NotFound):
+        engine.volumes.get(stale.name)
+    kept = runtime_mounts(engine, image)  # the current image's volumes are kept, and ready
+    assert sorted(m["Target"] for m in kept) == ["/opt/grader", "/usr"]
+
+
+@pytest.mark.docker
 def test_container_is_removed_on_close(start, engine: docker.DockerClient, run_id: str):
     connection = start()
     assert Client(connection).get("/").text == "home"
     container_id = connection.container.id
-    volume = connection.container.attrs["Mounts"][0]["Name"]
+    volume = app_volume(connection)
     connection.close()
     with pytest.raises(docker.errors.NotFound):
         engine.containers.get(container_id)
@@ -387,7 +434,7 @@ def test_the_app_cannot_write_more_than_its_disk_quota(start, engine: docker.Doc
         assert answer["error"] == "ENOSPC", where
         assert (quota - 2) << 20 <= answer["written"] <= quota << 20, (where, answer)
     assert client.get("/").text == "home"
-    volume = connection.container.attrs["Mounts"][0]["Name"]
+    volume = app_volume(connection)
     connection.close()
     with pytest.raises(docker.errors.NotFound):  # the quota's RAM is given back with the volume
         engine.volumes.get(volume)

@@ -40,8 +40,13 @@ _STREAM_HEADER = struct.Struct(">BxxxI")
 DATA_FLOOR_MB = 256  # below about 100 MiB of data, runc cannot set up the container's seccomp filter
 
 
-def container_options(image: str, limits: Limits, packages: list[str], run_id: str) -> dict:
-    """Everything `containers.create` gets: the sandbox's whole security policy in one place."""
+def container_options(image: str, limits: Limits, packages: list[str], run_id: str,
+                      runtime: list[Mount] | None = None) -> dict:
+    """Everything `containers.create` gets: the sandbox's whole security policy in one place.
+
+    `runtime`: read-only mounts of the image's own Python and /opt/grader, from volumes copied
+    from it (grader.sandbox.image.runtime_mounts), so that imports skip a slow storage driver.
+    """
     # The app's files live in RAM (tmpfs: a quota the kernel enforces, gone with the container),
     # and tmpfs pages count against the container's memory: so the limit is memory + disk.
     memory = f"{limits.memory_mb + limits.disk_mb}m"
@@ -64,7 +69,8 @@ def container_options(image: str, limits: Limits, packages: list[str], run_id: s
         "shm_size": f"{limits.tmp_mb}m",
         # /app, where the app writes besides /tmp: an anonymous tmpfs volume of app_mb, filled
         # with put_archive (which a tmpfs mount would not take), removed with the container.
-        "mounts": [Mount(target="/app", source=None, type="volume", driver_config=app_volume)],
+        "mounts": [Mount(target="/app", source=None, type="volume", driver_config=app_volume),
+                   *(mount for mount in runtime or [] if mount["ReadOnly"])],
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
         "user": f"{UID}:{UID}",
@@ -144,8 +150,12 @@ class DockerSandbox(Sandbox):
         return self._client
 
     def prepare(self, limits: Limits, config: dict | None = None) -> Prepared:
+        from grader.sandbox.image import runtime_mounts
+
+        runtime = runtime_mounts(self.client, self.image)
         try:
-            container = self.client.containers.create(**container_options(self.image, limits, self.packages, self.run_id))
+            container = self.client.containers.create(**container_options(self.image, limits, self.packages, self.run_id,
+                                                                           runtime))
         except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
             raise GraderFault(f"the Docker engine could not create a container: {engine_error(exc)}") from None
         try:
