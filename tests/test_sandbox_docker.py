@@ -441,6 +441,25 @@ def test_the_app_cannot_write_more_than_its_disk_quota(start, engine: docker.Doc
 
 
 @pytest.mark.docker
+def test_the_agent_writes_the_submission_as_it_is(start):
+    """Folders, nested files, an empty folder and a non-ASCII name arrive through the agent intact."""
+    connection = start("""
+        @app.route("/tree")
+        def tree():
+            found = {}
+            for folder, dirs, files in os.walk("."):
+                for name in dirs + files:
+                    path = os.path.join(folder, name)[2:]
+                    found[path] = open(path, encoding="utf-8").read() if name in files else "/"
+            return jsonify(found)
+    """, files={"templates/base.html": "<h1>{{ t }}</h1>", "static/css/site.css": "h1 {}",
+                "données/été.txt": "soleil", "instance/.keep": ""})
+    tree = Client(connection).get("/tree").json
+    assert tree["templates/base.html"] == "<h1>{{ t }}</h1>" and tree["static/css/site.css"] == "h1 {}"
+    assert tree["données/été.txt"] == "soleil" and tree["instance/.keep"] == "" and tree["static/css"] == "/"
+
+
+@pytest.mark.docker
 def test_a_file_is_capped_at_the_disk_when_that_is_smaller(start):
     """RLIMIT_FSIZE is min(64 MiB, disk_mb): a 40 MiB file with disk_mb 32 fails with EFBIG, not a crash."""
     connection = start(FILL_ROUTES, disk_mb=32, request_timeout=20)
@@ -449,8 +468,13 @@ def test_a_file_is_capped_at_the_disk_when_that_is_smaller(start):
 
 
 @pytest.mark.docker
+@pytest.mark.parametrize("copied_by", ["engine", "agent"])
 def test_a_submission_larger_than_the_quota_is_the_students(tmp_path: Path, image: str, engine: docker.DockerClient,
-                                                             run_id: str):
+                                                             run_id: str, copied_by: str, monkeypatch):
+    import grader.sandbox.docker as sandbox
+
+    if copied_by == "agent":  # small submissions come through the agent: make this one small enough
+        monkeypatch.setattr(sandbox, "AGENT_COPY_MAX", 14 << 20)
     app = write_app(tmp_path / "huge")
     (app / "data.bin").write_bytes(os.urandom(12 << 20))  # /app of disk_mb 16 is 8 MiB
     with pytest.raises(AppStartError, match="does not fit"):

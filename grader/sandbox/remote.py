@@ -117,6 +117,24 @@ class AgentConnection(Connection):
         if self._transport is None:
             self._transport = self._launch(self.output)
 
+    def put_archive(self, archive: bytes) -> None:
+        """Hand the waiting agent the submission (a tar) to write into its folder, before the app
+        starts. AppStartError if it does not fit (the submission's); GraderFault for anything
+        else, as no code of the student's has run yet."""
+        self.launch()
+        try:
+            reply, _ = self._call({"op": "files"}, archive, self.limits.start_timeout)
+        except TimeoutError:
+            raise GraderFault(f"the sandbox did not take the submission's files within {self.limits.start_timeout:g} s") from None
+        except _Gone as gone:
+            raise GraderFault(f"the sandbox's agent exited while taking the submission's files ({gone})") from None
+        if reply.get("ok") is True:
+            return
+        error = str(reply.get("error") or "no reason given")[:300]
+        if reply.get("full") is True:
+            raise AppStartError(f"the submission does not fit the app's folder: {error}")
+        raise GraderFault(f"the sandbox could not write the submission's files: {error}")
+
     def start(self) -> None:
         """Launch the agent (unless launched) and start the app; AppStartError with the reason if it can't."""
         limit = self.limits.start_timeout
