@@ -6,11 +6,12 @@ import os
 import queue
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.environment import check_environment
 from grader.errors import GraderError
@@ -25,6 +26,9 @@ from grader.shard import Shard
 from grader.sources import Submission
 from grader.store import RunRecord, Store, StoreFull
 from grader.submission import content_key
+
+if TYPE_CHECKING:
+    from grader.sources.collect import Collection
 
 
 @dataclass
@@ -188,7 +192,6 @@ def run_class(
                 report.interrupted, report.graded = _grade_all(collection, arrived, grade_one, options.jobs,
                                                                entries, on_done)
             finally:
-                collection.cancel()
                 if pool is not None:
                     pool.close()
     order = sorted((name for name in students if name in entries), key=str.casefold)
@@ -225,7 +228,7 @@ def _fault(exercise: Exercise, shown: SubmissionInfo, reason: str) -> Result:
     return ungradable(exercise.load_rubric(), reason, submission=shown, sandbox="", duration=0.0)
 
 
-def _grade_all(collection: Iterable[Submission], arrived, grade_one, jobs: int, entries: dict,
+def _grade_all(collection: Collection, arrived, grade_one, jobs: int, entries: dict,
                on_done) -> tuple[bool, int]:
     """Grade each submission the collection hands over (while it fetches the next), `jobs` at a time.
 
@@ -280,8 +283,7 @@ def _grade_all(collection: Iterable[Submission], arrived, grade_one, jobs: int, 
         CANCEL.set()  # running gradings stop and clean up (their containers included)
         return True, graded
     finally:
-        if hasattr(collection, "cancel"):
-            collection.cancel()  # fetches still running stop at once
+        collection.cancel()  # fetches still running stop at once
         pool.shutdown(wait=True, cancel_futures=True)
         CANCEL.clear()
 

@@ -68,8 +68,9 @@ def container_options(image: str, limits: Limits, packages: list[str], run_id: s
         "read_only": True,
         "tmpfs": {"/tmp": f"rw,nosuid,nodev,size={limits.tmp_mb}m,mode=1777"},
         "shm_size": f"{limits.tmp_mb}m",
-        # /app, where the app writes besides /tmp: an anonymous tmpfs volume of app_mb, filled
-        # with put_archive (which a tmpfs mount would not take), removed with the container.
+        # /app, where the app writes besides /tmp: an anonymous tmpfs volume of app_mb, removed
+        # with the container; the agent writes the submission into it, or for a large one the
+        # engine's put_archive (which a tmpfs mount would not take).
         "mounts": [Mount(target="/app", source=None, type="volume", driver_config=app_volume),
                    *(mount for mount in runtime or [] if mount["ReadOnly"])],
         "cap_drop": ["ALL"],
@@ -201,7 +202,7 @@ class _PreparedContainer(PreparedAgent):
         if len(archive) <= AGENT_COPY_MAX:
             # Through the waiting agent, which writes the files itself: the engine's put_archive
             # (an extraction process of the daemon's per call) costs 65 ms of CPU per submission.
-            self.connection.put_archive(archive)
+            self.connection.send_files(archive)
             return
         try:
             copied = self.connection.container.put_archive("/app", archive)
@@ -309,14 +310,12 @@ class DockerTransport(Transport):
         return bytes(stdout)
 
     def kill(self) -> None:
-        if not self._killed:
-            self._killed = True
-            if self._running():
-                try:
-                    self.container.exec_run(KILL_COMMAND, user=f"{UID}:{UID}")
-                except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
-                    pass  # the container or the engine is gone: nothing left to kill
-        close_quietly(self._attached, self._socket)
+        if not self._killed and self._running():
+            try:
+                self.container.exec_run(KILL_COMMAND, user=f"{UID}:{UID}")
+            except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+                pass  # the container or the engine is gone: nothing left to kill
+        self.detach()
 
     def detach(self) -> None:
         """Let go of the agent's streams without stopping it (its container is about to be removed)."""

@@ -117,7 +117,7 @@ class AgentConnection(Connection):
         if self._transport is None:
             self._transport = self._launch(self.output)
 
-    def put_archive(self, archive: bytes) -> None:
+    def send_files(self, archive: bytes) -> None:
         """Hand the waiting agent the submission (a tar) to write into its folder, before the app
         starts. AppStartError if it does not fit (the submission's); GraderFault for anything
         else, as no code of the student's has run yet."""

@@ -141,8 +141,7 @@ class Collection:
                     if target.folder.is_dir() else _unreachable(target, f"no such folder: {target.folder}")
                 )
             else:
-                self._ready.append(Submission(student=target.student, status="missing", reason="no repository",
-                                              extra=target.extra))
+                self._ready.append(_missing(target.student, target.extra))
         found = {t.student.casefold() for t in targets}
         self._absent = [name for name in roster or {} if name.casefold() not in found]
         self.total = len(targets) + len(self._absent)
@@ -159,8 +158,7 @@ class Collection:
         for submission in self._ready:
             yield self._with_roster(submission)
         for name in self._absent:
-            yield Submission(student=name, status="missing", reason="no repository",
-                             extra=dict(self._roster[name]))  # type: ignore[index]
+            yield _missing(name, dict(self._roster[name]))  # type: ignore[index]
         for _ in range(self.fetching):
             if self._options.cancel.is_set():
                 return
@@ -248,6 +246,10 @@ def _export_one(repo: git.Repo, target: _Target, folder: Path, options: _Options
     return Submission(student=target.student, status="ok", path=folder, commit=commit.hexsha,
                       commit_time=commit.committed_datetime, late_days=late_days, extra=target.extra,
                       repository=target.repository)
+
+
+def _missing(student: str, extra: dict[str, str]) -> Submission:
+    return Submission(student=student, status="missing", reason="no repository", extra=extra)
 
 
 def _unreachable(target: _Target, reason: str) -> Submission:
