@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import traceback
 from collections import Counter
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -58,7 +60,7 @@ def check(exercise: str, path: Path, fmt: str, output: Path | None, sandbox: str
     from grader.session import TestProcess
 
     # Docker's test process needs the image checked first (grade() does that); the others start now.
-    process = TestProcess.start(found, sandbox) if sandbox != "docker" else None
+    process = TestProcess.fork(found, sandbox) if sandbox != "docker" else None
     try:
         from grader.grade import grade
         from grader.report import render, writer
@@ -377,19 +379,26 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="grader", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("grader: interrupted", err=True)
-        sys.exit(130)
+        _exit(130)
     except click.ClickException as exc:
         hint = f" (see 'grader {exc.ctx.info_name} --help')" if getattr(exc, "ctx", None) and exc.ctx.parent else ""
         click.echo(f"grader: error: {exc.format_message()}{hint}", err=True)
-        sys.exit(exc.exit_code)
+        _exit(exc.exit_code)
     except GraderError as exc:
         click.echo(f"grader: error: {exc.message}", err=True)
-        sys.exit(exc.exit_code)
+        _exit(exc.exit_code)
     except Exception:  # noqa: BLE001 - our bug: say so, keep the traceback for the report
         traceback.print_exc()
         click.echo("grader: internal error (a bug in flask-grader; please report it with the traceback above)", err=True)
-        sys.exit(1)
-    sys.exit(0)
+        _exit(1)
+    _exit(0)
+
+
+def _exit(code: int) -> NoReturn:
+    # At exit the interpreter's last collections walk every object that pydantic, rich and pytest
+    # made (30 ms of a 0.6 s `grader check`); frozen, they are skipped. atexit handlers still run.
+    gc.freeze()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

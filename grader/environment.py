@@ -10,11 +10,13 @@ it in the exercise's image, which must be built from the current rubric and agen
 
 from __future__ import annotations
 
-import functools
 import json
+import os
 import shlex
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
@@ -23,6 +25,7 @@ from grader.errors import GraderError
 from grader.exercise import Exercise
 
 # Run as the agent runs (`python -I`: no user site, no PYTHONPATH), so what it finds, the app finds.
+# It also says where it looked: the cache below is good while none of those folders has changed.
 _PROBE = """\
 import json, sys
 from importlib import metadata
@@ -32,20 +35,79 @@ for name in json.loads(sys.argv[1]):
         found[name] = metadata.version(name)
     except metadata.PackageNotFoundError:
         found[name] = None
-print(json.dumps(found))
+print(json.dumps({"versions": found, "path": sys.path}))
 """
 
 
-@functools.lru_cache(maxsize=64)
 def installed_versions(names: tuple[str, ...], python: str = sys.executable) -> dict[str, str | None]:
-    """The installed version of each distribution `python -I` sees (None: not installed)."""
+    """The installed version of each distribution `python -I` sees (None: not installed).
+
+    Asking costs a Python start-up (40 ms of CPU, on every `grader check`), so the answer is kept
+    in the user's cache with the modification times of the folders the probe searched: installing
+    or removing a package changes its site-packages folder, and the next call asks again.
+    """
+    cache = _cache_file()
+    entries = _read_cache(cache)
+    entry = entries.get(python)
+    if entry and set(names) <= set(entry["versions"]) and entry["stamp"] == _stamp(entry["stamp"]):
+        return {name: entry["versions"][name] for name in names}
+    asked = tuple(sorted(set(names) | set(entry["versions"] if entry else ())))
     try:
-        process = subprocess.run([python, "-I", "-c", _PROBE, json.dumps(list(names))], capture_output=True,
+        process = subprocess.run([python, "-I", "-c", _PROBE, json.dumps(list(asked))], capture_output=True,
                                  text=True, stdin=subprocess.DEVNULL, timeout=60, env={"PATH": "/usr/bin:/bin"})
-        found = json.loads(process.stdout.strip().splitlines()[-1])
-    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
+        answer = json.loads(process.stdout.strip().splitlines()[-1])
+        found, path = dict(answer["versions"]), list(answer["path"])
+    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError, KeyError, TypeError):
         raise GraderError(f"cannot ask {python} which packages it has; is this Python installation intact?", 1) from None
+    searched = [python, *(entry for entry in path if entry and os.path.isabs(entry))]
+    entries[python] = {"stamp": _stamp(dict.fromkeys(searched, None)), "versions": found}
+    _write_cache(cache, entries)
     return {name: found.get(name) for name in names}
+
+
+def _stamp(paths: dict[str, int | None]) -> dict[str, int | None]:
+    """Each path's modification time in ns (None: it does not exist)."""
+    stamp = {}
+    for path in paths:
+        try:
+            stamp[path] = os.stat(path).st_mtime_ns
+        except OSError:
+            stamp[path] = None
+    return stamp
+
+
+def _cache_file() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "flask-grader" / "packages.json"
+
+
+def _read_cache(cache: Path) -> dict:
+    try:
+        entries = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(entries, dict):
+        return {}
+    return {python: entry for python, entry in entries.items()  # a damaged entry is asked again
+            if isinstance(entry, dict) and isinstance(entry.get("stamp"), dict) and isinstance(entry.get("versions"), dict)}
+
+
+def _write_cache(cache: Path, entries: dict) -> None:
+    """Best effort: without a writable cache every call asks the interpreter, as it would anyway."""
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=cache.parent, prefix=".packages-")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            json.dump(entries, file)
+        os.replace(temporary, cache)
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
 
 
 def missing_packages(packages: list[str], python: str = sys.executable) -> list[str]:

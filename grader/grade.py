@@ -54,7 +54,7 @@ def grade(exercise: Exercise, path: Path, sandbox: str = "process", process: Tes
             remove_tree(process.work)  # with the quota mount a killed test run leaves in its sandbox's folder
         if docker:
             docker.cleanup()  # even after Ctrl-C: no container of this run outlives it
-    return result_of_run(exercise, loaded, records, process.popen.returncode if returncode is None else returncode,
+    return result_of_run(exercise, loaded, records, process.returncode if returncode is None else returncode,
                          output, info=info, sandbox=sandbox, duration=time.monotonic() - started,
                          warnings=warnings, timed_out=returncode is None)
 

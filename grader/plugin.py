@@ -126,6 +126,7 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     # first test starts, so that the wait counts in no test's duration.
     if warm.CURRENT is not None and not session.config.option.collectonly:
         warm.CURRENT.take_submission()
+        warm.CURRENT.tests_begin()
 
 
 class OutcomeRecorder:

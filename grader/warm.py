@@ -28,6 +28,7 @@ and collects; its exit code is pytest's.
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib
 import json
 import math
@@ -44,7 +45,8 @@ from typing import NoReturn
 
 RECORDS, LOG = "records.jsonl", "pytest.log"
 CHILD_FAILED = 70  # a warm child that could not run pytest at all (our bug): see its pytest.log
-_PR_SET_PDEATHSIG = 1
+_PR_SET_PDEATHSIG, _PR_SET_NAME = 1, 15
+PROCESS_NAME = b"grader-tests"  # a test process's name (/proc/PID/comm)
 
 
 class WarmStart:
@@ -72,6 +74,16 @@ class WarmStart:
                 data += chunk
             self.submission = Path(json.loads(data)["submission"])
         return self.submission
+
+    def tests_begin(self) -> None:
+        """The submission is here and the tests collected: what was imported stays for the run.
+
+        The child imports and collects with the cycle collector off (its passes over every new
+        object cost 20-30 ms of a cold `grader check`); now those objects are frozen out of its
+        walks and it runs again, for the cycles the tests make (BeautifulSoup trees are ones).
+        """
+        gc.freeze()
+        gc.enable()
 
     def finish(self) -> None:
         """After pytest: a child whose tests never asked for the app still belongs to one job."""
@@ -260,7 +272,7 @@ class ForkServer:
         if pid == 0:  # a child must never return into the server's loop
             inherited = (job_write, self.channel_in, self.channel_out, self._wake_read, self._wake_write,
                          *(c.job_fd for c in [*self.spares, *self.busy.values()]))
-            _run_child(self.spec, work, job_read, inherited)
+            run_child(self.spec, work, job_read, inherited)
         os.close(job_read)
         return _Child(pid, work, job_write)
 
@@ -289,7 +301,7 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _run_child(spec: Spec, work: Path, job_fd: int, inherited: tuple[int, ...] = ()) -> NoReturn:
+def run_child(spec: Spec, work: Path, job_fd: int, inherited: tuple[int, ...] = ()) -> NoReturn:
     """Be a warm child, then exit with pytest's code (CHILD_FAILED, traceback in the log, if it broke)."""
     code = CHILD_FAILED
     try:
@@ -307,12 +319,15 @@ def _run_child(spec: Spec, work: Path, job_fd: int, inherited: tuple[int, ...] =
 def _child(spec: Spec, work: Path, job_fd: int) -> int:
     """A warm child: own session and scratch folder, its sandbox prepared, pytest run once."""
     global CURRENT
+    gc.disable()  # until the tests begin (WarmStart.tests_begin)
     if os.getsid(0) != os.getpid():  # `--once` is started in a session of its own already
         os.setsid()
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    try:  # die with the server, whatever kills it
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # die with the server, whatever kills it
+        libc.prctl(_PR_SET_NAME, PROCESS_NAME)  # what ps and top show for it (a fork keeps its parent's command line)
     except (OSError, AttributeError):
         pass
     log = os.open(work / LOG, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -356,7 +371,7 @@ def _child(spec: Spec, work: Path, job_fd: int) -> int:
 def main() -> None:
     if sys.argv[1] == "--once":  # grader check: this process is the single child
         spec = Spec.parse(sys.argv[2])
-        _run_child(spec, Path(spec.scratch), os.dup(0))
+        run_child(spec, Path(spec.scratch), os.dup(0))
     spec = Spec.parse(sys.argv[1])
     # Keep the protocol's pipes to ourselves; stray prints go to stderr (the server's log).
     channel_in, channel_out = os.dup(0), os.dup(1)
@@ -366,7 +381,10 @@ def main() -> None:
     os.dup2(2, 1)
     from grader.rubric import load_rubric
 
+    gc.disable()
     warm_imports(spec.sandbox, list(load_rubric(Path(spec.rubric)).rubric.packages))
+    gc.freeze()  # kept out of the collector's walks, in the server and in every child (and shared pages stay shared)
+    gc.enable()
     ForkServer(spec, channel_in, channel_out).serve()
 
 

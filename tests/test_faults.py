@@ -26,6 +26,7 @@ import docker.errors
 import pytest
 
 from conftest import HELLO, REPO, run_grader
+from grader.warm import PROCESS_NAME
 from test_run import gradebook, make_class, rows_in_db, saved_rows
 from test_sandbox_docker import engine, image  # noqa: F401 - fixtures
 
@@ -46,6 +47,13 @@ def slow_solution(folder: Path) -> str:
 def _cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return ""
 
@@ -90,9 +98,12 @@ class Assassin(threading.Thread):
             except OSError:
                 continue
             pid = _parent(int(entry.name))
-            while pid > 1 and "grader.cli" not in (command := _cmdline(pid)):
-                if self.target in command and "jail.py" not in command:  # the jail's config names paths
-                    return pid
+            while pid > 1:
+                command = _cmdline(pid)
+                if _comm(pid) == PROCESS_NAME.decode() or self.target in command and "jail.py" not in command:
+                    return pid  # (a forked test process has the CLI's command line; the jail's names paths)
+                if "grader.cli" in command:
+                    break
                 pid = _parent(pid)
         return None
 

@@ -3,6 +3,8 @@ exercise's packages must say so and name the fix, never grade a student 0 for it
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import venv
@@ -79,3 +81,53 @@ def test_a_version_the_specifier_refuses_is_named_with_the_version_found() -> No
     assert missing_packages(["flask>=3.0"]) == []
     assert missing_packages(["flask<2"]) == [f"flask<2 ({flask} installed)"]
     assert missing_packages(['gunicorn-nowhere>=1; python_version < "3"']) == []  # a marker that excludes it
+
+
+def test_the_package_answer_is_cached_until_a_folder_the_probe_searched_changes(tmp_path: Path, monkeypatch) -> None:
+    from grader import environment
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    probes = []
+    real_run = environment.subprocess.run
+    monkeypatch.setattr(environment.subprocess, "run", lambda *a, **k: probes.append(a) or real_run(*a, **k))
+    flask = environment.installed_versions(("flask",))["flask"]
+    assert flask and len(probes) == 1
+    assert environment.installed_versions(("flask",)) == {"flask": flask}
+    assert len(probes) == 1  # answered from the cache, no interpreter started
+    cached = json.loads((tmp_path / "cache" / "flask-grader" / "packages.json").read_text())
+    searched = cached[sys.executable]["stamp"]
+    site = next(p for p in searched if p.endswith("site-packages"))
+    assert cached[sys.executable]["versions"] == {"flask": flask}
+
+    # A name not asked before is asked (with the others), then cached too.
+    assert environment.installed_versions(("flask", "no-such-package-here")) == {"flask": flask, "no-such-package-here": None}
+    assert len(probes) == 2
+    assert environment.installed_versions(("no-such-package-here",)) == {"no-such-package-here": None}
+    assert len(probes) == 2
+
+    # pip changes site-packages when it installs or removes anything: the next call asks again.
+    stat = os.stat(site)
+    os.utime(site, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    try:
+        assert environment.installed_versions(("flask",)) == {"flask": flask}
+        assert len(probes) == 3
+    finally:
+        os.utime(site, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_a_damaged_or_unwritable_cache_only_costs_the_question(tmp_path: Path, monkeypatch) -> None:
+    from grader import environment
+
+    cache = tmp_path / "cache" / "flask-grader" / "packages.json"
+    cache.parent.mkdir(parents=True)
+    cache.write_text("{not json")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert environment.installed_versions(("flask",))["flask"]
+    assert sys.executable in json.loads(cache.read_text())  # rewritten whole
+
+    cache.write_text(json.dumps({sys.executable: {"stamp": "garbage", "versions": {"flask": "0.1"}}}))
+    assert environment.installed_versions(("flask",))["flask"] != "0.1"  # a malformed entry is not believed
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    (tmp_path / "file").write_text("a file where the folder would go")
+    assert environment.installed_versions(("flask",))["flask"]
