@@ -60,7 +60,9 @@ def check(exercise: str, path: Path, fmt: str, output: Path | None, sandbox: str
     from grader.session import TestProcess
 
     # Docker's test process needs the image checked first (grade() does that); the others start now.
-    process = TestProcess.fork(found, sandbox) if sandbox != "docker" else None
+    process = None
+    if sandbox != "docker":
+        process = TestProcess.claim(found, sandbox) or TestProcess.fork(found, sandbox)
     try:
         from grader.grade import grade
         from grader.report import render, writer

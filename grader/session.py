@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import signal
 import subprocess
 import sys
 import tempfile
@@ -18,7 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.warm import Spec, run_child
+from grader.warm import Spec, kill_grading, run_child
 
 if TYPE_CHECKING:
     from grader.exercise import Exercise
@@ -48,6 +47,9 @@ def clean_environment(work: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in KEEP_ENV}
     env.update(HOME=str(work / "home"), TMPDIR=str(work), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONHASHSEED="0")
     return env
+
+
+_EARLY: tuple[Exercise, str, TestProcess] | None = None  # TestProcess.start_early's, until claimed
 
 
 class GradingCancelled(Exception):
@@ -128,6 +130,40 @@ class TestProcess:
         os.close(read)
         return cls(pid, write, work)
 
+    @classmethod
+    def start_early(cls, exercise: Exercise, sandbox: str) -> None:
+        """Fork the test process a `grader check` is about to ask for (grader/launch.py), before it asks."""
+        global _EARLY
+        if _EARLY is None:
+            _EARLY = (exercise, sandbox, cls.fork(exercise, sandbox))
+
+    @classmethod
+    def claim(cls, exercise: Exercise, sandbox: str) -> TestProcess | None:
+        """The early test process if it is for this exercise and sandbox (once); else None, and it is killed."""
+        global _EARLY
+        early, _EARLY = _EARLY, None
+        if early is None:
+            return None
+        if (early[0].root, early[0].rubric_path, early[1]) == (exercise.root, exercise.rubric_path, sandbox):
+            return early[2]
+        early[2].discard()
+        return None
+
+    @classmethod
+    def abandon_early(cls) -> None:
+        """Kill an early test process nobody claimed (the command failed, or was not what it looked like)."""
+        global _EARLY
+        early, _EARLY = _EARLY, None
+        if early is not None:
+            early[2].discard()
+
+    def discard(self) -> None:
+        """Kill it and remove its folder: it never graded anything."""
+        from grader.sandbox.process import remove_tree
+
+        self.kill()
+        remove_tree(self.work)
+
     def give(self, submission: Path) -> None:
         """Hand the test process the (private copy of the) submission it grades."""
         if self._stdin is None:
@@ -154,11 +190,8 @@ class TestProcess:
 
     def kill(self) -> None:
         """Kill the test process and everything it started (its session); wait for it."""
-        for kill in (os.killpg, os.kill):  # the process itself too, should it not lead its session yet
-            try:
-                kill(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        if self.returncode is None:
+            kill_grading(self.pid)
         self._close_stdin()
         self._reap(None)
 

@@ -230,7 +230,7 @@ class ForkServer:
         for child in self.busy.values():
             if child.job == job:
                 child.cancelled = True
-                _kill_group(child.pid)
+                kill_grading(child.pid)
         self.queue = [c for c in self.queue if c.get("id") != job]
 
     def _expire(self) -> None:
@@ -238,7 +238,7 @@ class ForkServer:
         for child in self.busy.values():
             if child.deadline <= now:
                 child.deadline, child.expired = math.inf, True
-                _kill_group(child.pid)
+                kill_grading(child.pid)
 
     # -- children ----------------------------------------------------------------------------
 
@@ -278,7 +278,7 @@ class ForkServer:
 
     def _stop_all(self) -> None:
         for child in [*self.spares, *self.busy.values()]:
-            _kill_group(child.pid)
+            kill_grading(child.pid)
         for child in [*self.spares, *self.busy.values()]:
             try:
                 os.waitpid(child.pid, 0)
@@ -294,9 +294,48 @@ def remove_tree(folder: Path) -> None:
     remove(folder)
 
 
-def _kill_group(pid: int) -> None:
+def kill_grading(pid: int) -> None:
+    """SIGKILL a test process, its session, and the sandboxes it started.
+
+    Each sandbox (the process sandbox's jail) leads a session of its own, so killing the test
+    process's group alone would leave it, and an agent stuck in the app's code, running on. The
+    group is stopped first, so that no new sandbox starts while its children are listed.
+    """
+    _signal_group(pid, signal.SIGSTOP)
+    sessions = {pid}
+    for child in _children(pid):
+        try:
+            sessions.add(os.getsid(child))
+        except (ProcessLookupError, PermissionError):
+            pass
+    sessions.discard(os.getsid(0))  # never our own
+    for session in sessions:
+        _signal_group(session, signal.SIGKILL)
     try:
-        os.killpg(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)  # should it not lead its session yet
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _children(pid: int) -> list[int]:
+    """The processes any thread of `pid` started (Linux's /proc/PID/task/TID/children)."""
+    children = []
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    for thread in threads:
+        try:
+            with open(f"/proc/{pid}/task/{thread}/children", encoding="ascii") as file:
+                children += [int(child) for child in file.read().split()]
+        except (OSError, ValueError):
+            pass
+    return children
+
+
+def _signal_group(group: int, number: int) -> None:
+    try:
+        os.killpg(group, number)
     except (ProcessLookupError, PermissionError):
         pass
 

@@ -4,9 +4,13 @@ started as a fresh interpreter from anywhere else; either way its own session, n
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 from conftest import HELLO, REPO
@@ -65,3 +69,47 @@ def test_a_caller_with_threads_starts_a_fresh_interpreter_instead(tmp_path: Path
     assert not seen["forked"]  # `python -I -m grader.warm --once`
     assert str(tmp_path / "secret") not in seen["opened"], seen
     assert seen["code"] == 0 and seen["passed"] == 21
+
+
+def _processes_under(folder: Path) -> list[str]:
+    """Live processes whose working directory is inside `folder` (a sandbox's box is there)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{pid}/cwd").startswith(str(folder)):
+                found.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120])
+        except OSError:
+            pass
+    return found
+
+
+def test_killing_a_test_process_kills_the_sandbox_it_started_even_with_the_app_stuck(tmp_path: Path) -> None:
+    # The jail leads a session of its own; with the agent spinning in the app's import it would
+    # read no end of its input and live on for minutes (until its CPU limit) after the kill.
+    from grader.exercise import find_exercise
+    from grader.session import TestProcess
+
+    submission = tmp_path / "stuck"
+    submission.mkdir()
+    (submission / "app.py").write_text("while True:\n    pass\n")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    tempfile.tempdir = str(scratch)  # the test process's folder, and so its sandbox's box, in here
+    try:
+        process = TestProcess.start(find_exercise("hello-mission"), "process")
+    finally:
+        tempfile.tempdir = None
+    shutil.copytree(submission, process.work / "submission")
+    process.give(process.work / "submission")
+    deadline = time.monotonic() + 30
+    while not any("agent.py" in line for line in _processes_under(scratch)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the agent is importing app.py now: it spins
+    assert any("agent.py" in line for line in _processes_under(scratch)), "the sandbox never started"
+    process.kill()
+    deadline = time.monotonic() + 5
+    while _processes_under(scratch) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = _processes_under(scratch)
+    process.discard()  # its folder, and the quota mount in it
+    assert left == []
