@@ -28,12 +28,17 @@ EXERCISE_INI = Path(__file__).with_name("exercise.ini")
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT", "DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
 
 
+# pytest's plugins no grading uses: each costs imports (pdb, xml.etree, doctest) and a call per hook.
+UNUSED_PLUGINS = [arg for name in ("debugging", "doctest", "junitxml", "pastebin", "setuponly", "setupplan", "stepwise")
+                  for arg in ("-p", f"no:{name}")]
+
+
 def pytest_arguments(exercise: Exercise, submission: Path | str, records: Path, options: list[str]) -> list[str]:
     """pytest's arguments for one grading: the grader's own ini, rootdir and plugin; nothing of the submission's."""
     tests = str(exercise.tests_dir)
     return [
         tests, "-c", str(EXERCISE_INI), "--rootdir", tests, "--confcutdir", tests,
-        "-p", "grader.plugin", "-p", "no:cacheprovider", "--import-mode=importlib",
+        "-p", "grader.plugin", "-p", "no:cacheprovider", *UNUSED_PLUGINS, "--import-mode=importlib",
         "-q", "--no-header",
         "--grader-submission", str(submission),
         *options,
