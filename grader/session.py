@@ -110,10 +110,11 @@ class TestProcess:
         """The test process as a fork of this one: no second interpreter to start up (about 40 ms).
 
         Only a single-threaded caller may fork (a lock held by another thread would stay locked in
-        the child), so with threads running this is `start()`. The child is what `--once` runs:
+        the child), and only one whose imports are what `python -I` would give (the `grader`
+        command's are; `python -m` from a submission's folder is not); otherwise this is `start()`. The child is what `--once` runs:
         its own session, a clean environment, its files closed but its stdin's pipe.
         """
-        if threading.active_count() > 1 or not hasattr(os, "fork"):
+        if threading.active_count() > 1 or not hasattr(os, "fork") or not _imports_isolated():
             return cls.start(exercise, sandbox)
         work = Path(tempfile.mkdtemp(prefix="grader-"))
         spec = _spec(exercise, sandbox, None, None, work)
@@ -237,6 +238,15 @@ class TestProcess:
 def _spec(exercise: Exercise, sandbox: str, image: str | None, run_id: str | None, work: Path) -> Spec:
     return Spec(exercise.slug, str(exercise.root), str(exercise.rubric_path), sandbox, image, run_id,
                 spare=1, backstop=0, scratch=str(work))
+
+
+def _imports_isolated() -> bool:
+    """Whether nothing on sys.path is the working directory or from PYTHONPATH, as with `python -I`:
+    a submission's folder, or a `pytest.py` beside it, must never be importable in the test process."""
+    if os.environ.get("PYTHONPATH"):
+        return False
+    cwd = os.getcwd()
+    return all(entry and os.path.abspath(entry) != cwd for entry in sys.path)
 
 
 def _open_max() -> int:

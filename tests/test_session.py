@@ -50,7 +50,8 @@ SCRIPT = textwrap.dedent("""
 def _fork(tmp_path: Path, mode: str) -> dict:
     secret = tmp_path / "secret"
     secret.write_text("the CLI's own file")
-    run = subprocess.run([sys.executable, "-c", SCRIPT, str(secret), mode, str(HELLO / "solution")], cwd=REPO,
+    # -I: as the `grader` command, nothing of the working directory on the path (else no fork)
+    run = subprocess.run([sys.executable, "-I", "-c", SCRIPT, str(secret), mode, str(HELLO / "solution")], cwd=REPO,
                          capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout.strip().splitlines()[-1])
@@ -113,3 +114,17 @@ def test_killing_a_test_process_kills_the_sandbox_it_started_even_with_the_app_s
     left = _processes_under(scratch)
     process.discard()  # its folder, and the quota mount in it
     assert left == []
+
+
+def test_a_caller_whose_path_holds_its_working_directory_starts_a_fresh_interpreter(tmp_path: Path) -> None:
+    # `python -c` (as `python -m`) puts the working directory on sys.path: here the submission's
+    # folder, whose pytest.py the test process must never import; so it is not forked.
+    (tmp_path / "pytest.py").write_text("raise SystemExit('the submission was imported')\n")
+    script = SCRIPT.replace('process = TestProcess.fork(', 'os.chdir(sys.argv[4]); process = TestProcess.fork(')
+    secret = tmp_path / "secret"
+    secret.write_text("x")
+    run = subprocess.run([sys.executable, "-c", script, str(secret), "single", str(HELLO / "solution"), str(tmp_path)],
+                         cwd=REPO, capture_output=True, text=True, timeout=180, env={**os.environ, "PYTHONPATH": ""})
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert not seen["forked"] and seen["code"] == 0 and seen["passed"] == 21
