@@ -17,10 +17,6 @@ EARLY_SANDBOXES = ("process", "inprocess")  # docker checks its image first; tha
 
 def main() -> None:
     argv = sys.argv[1:]
-    __import__('os').write(__import__('os').open('/tmp/tl.txt', 0o2101, 0o666), ('%.4f %d launch-start\n' % (__import__('time').time(), __import__('os').getpid())).encode())
-    __import__('os').write(__import__('os').open('/tmp/tl.txt', 0o2101, 0o666), ('%.4f %d launch-start\n' % (__import__('time').time(), __import__('os').getpid())).encode())
-    __import__('os').write(__import__('os').open('/tmp/tl.txt', 0o2101, 0o666), ('%.4f %d launch-start\n' % (__import__('time').time(), __import__('os').getpid())).encode())
-    __import__('os').write(__import__('os').open('/tmp/tl.txt', 0o2101, 0o666), ('%.4f %d launch-start\n' % (__import__('time').time(), __import__('os').getpid())).encode())
     _start_early(argv)
     try:
         from grader.cli import main as cli_main
