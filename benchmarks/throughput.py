@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 
 from grader.exercise import find_exercise
-from grader.session import EXERCISE_INI
+from grader.child import EXERCISE_INI
 
 REPO = Path(__file__).resolve().parent.parent
 SANDBOX_MARKERS = (b"agent.py", b"jail.py", b"gunicorn")  # processes of the untrusted side

@@ -19,7 +19,7 @@ from grader.sandbox.process import remove_tree
 from grader.scoring import score, ungradable
 from grader.session import TestProcess
 from grader.submission import describe, private_copy
-from grader.warm import LOG, RECORDS
+from grader.child import LOG, RECORDS
 
 OUTPUT_TAIL = 4000
 

@@ -17,7 +17,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from werkzeug.test import Client, TestResponse
 
-from grader import warm
+from grader import child
 from grader.layout import AppNotFound, locate
 from grader.rubric import AppSetting, Limits, load_rubric
 from grader.sandbox import AppStartError, AppUnavailable, Connection, GraderFault, get_sandbox
@@ -63,7 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection(session: pytest.Session) -> None:
     # `grader check` hands its test process the submission at once: start the app now, in a
     # thread, so that the agent imports it (on another core) while pytest collects the tests.
-    start = warm.CURRENT
+    start = child.CURRENT
     if start is None or start.prepared is None or session.config.option.collectonly or not start.submission_ready():
         return
     if session.config.getoption("grader_sandbox") == "inprocess":  # it imports the app into this very process
@@ -76,7 +76,7 @@ def pytest_collection(session: pytest.Session) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    start = warm.CURRENT
+    start = child.CURRENT
     if start is not None and start.early is not None and not start.early.taken:  # no test asked for the app
         start.early.discard()
 
@@ -124,9 +124,9 @@ def _rubric(config: pytest.Config):
 def pytest_runtestloop(session: pytest.Session) -> None:
     # A warm child has collected its tests ahead; it waits for its submission here, before the
     # first test starts, so that the wait counts in no test's duration.
-    if warm.CURRENT is not None and not session.config.option.collectonly:
-        warm.CURRENT.take_submission()
-        warm.CURRENT.tests_begin()
+    if child.CURRENT is not None and not session.config.option.collectonly:
+        child.CURRENT.take_submission()
+        child.CURRENT.tests_begin()
 
 
 class OutcomeRecorder:
@@ -233,10 +233,10 @@ def grader_connection(request: pytest.FixtureRequest):
     setting = rubric.app if rubric else AppSetting()
     notes: list[str] = []
     try:
-        if warm.CURRENT is not None and warm.CURRENT.early is not None:  # started while pytest collected
-            connection = warm.CURRENT.early.connection(notes)
-        elif warm.CURRENT is not None:  # a warm child of `grader run`: its sandbox was started ahead
-            connection = _start_warm(warm.CURRENT, setting, notes)
+        if child.CURRENT is not None and child.CURRENT.early is not None:  # started while pytest collected
+            connection = child.CURRENT.early.connection(notes)
+        elif child.CURRENT is not None:  # a warm child of `grader run`: its sandbox was started ahead
+            connection = _start_warm(child.CURRENT, setting, notes)
         else:
             sandbox = get_sandbox(config.getoption("grader_sandbox"), rubric.packages if rubric else [],
                                   config.getoption("grader_image"), config.getoption("grader_run_id"))
@@ -320,7 +320,7 @@ def _start(prepared, submission: Path, setting: AppSetting, notes: list[str]) ->
     return connection
 
 
-def _start_warm(start: warm.WarmStart, setting: AppSetting, notes: list[str]) -> Connection:
+def _start_warm(start: child.WarmStart, setting: AppSetting, notes: list[str]) -> Connection:
     """Wait for this child's submission, then start it in the sandbox prepared for it."""
     submission = start.take_submission().resolve()
     if start.prepared is None:

@@ -24,9 +24,10 @@ from grader.records import read_records
 from grader.result import Result
 from grader.sandbox.base import GraderFault
 from grader.sandbox.process import remove_tree
-from grader.session import CANCEL, GradingCancelled, clean_environment
+from grader.session import CANCEL, GradingCancelled
 from grader.submission import describe, private_copy
-from grader.warm import LOG, RECORDS, Spec
+from grader.child import LOG, RECORDS, clean_environment
+from grader.warm import Spec
 
 SERVER_LOG = "server.log"
 

@@ -17,42 +17,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.warm import Spec, kill_grading, run_child
+from grader.child import clean_environment
+from grader.warm import CHILD_FAILED, Spec, kill_grading, run_child
 
 if TYPE_CHECKING:
     from grader.exercise import Exercise
-
-EXERCISE_INI = Path(__file__).with_name("exercise.ini")
-# Environment variables the test process keeps; tokens and CI secrets never reach student code.
-# DOCKER_*: where the Docker engine is (its address and TLS files, never a secret of a student's).
-KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT", "DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
-
-
-# pytest's plugins no grading uses: each costs imports (pdb, xml.etree, doctest) and a call per hook.
-UNUSED_PLUGINS = [arg for name in ("debugging", "doctest", "junitxml", "pastebin", "setuponly", "setupplan", "stepwise")
-                  for arg in ("-p", f"no:{name}")]
-
-
-def pytest_arguments(exercise: Exercise, submission: Path | str, records: Path, options: list[str]) -> list[str]:
-    """pytest's arguments for one grading: the grader's own ini, rootdir and plugin; nothing of the submission's."""
-    tests = str(exercise.tests_dir)
-    return [
-        tests, "-c", str(EXERCISE_INI), "--rootdir", tests, "--confcutdir", tests,
-        "-p", "grader.plugin", "-p", "no:cacheprovider", *UNUSED_PLUGINS, "--import-mode=importlib",
-        "-q", "--no-header",
-        "--grader-submission", str(submission),
-        *options,
-        "--grader-rubric", str(exercise.rubric_path),
-        "--grader-records", str(records),
-    ]
-
-
-def clean_environment(work: Path) -> dict[str, str]:
-    """The environment pytest runs in: no tokens or CI secrets; HOME and TMPDIR in scratch space."""
-    env = {k: v for k, v in os.environ.items() if k in KEEP_ENV}
-    env.update(HOME=str(work / "home"), TMPDIR=str(work), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONHASHSEED="0")
-    return env
-
 
 _EARLY: tuple[Exercise, str, TestProcess] | None = None  # TestProcess.start_early's, until claimed
 
@@ -128,10 +97,13 @@ class TestProcess:
             os.close(write)
             os.rmdir(work)
             raise
-        if pid == 0:  # the child: never returns
-            os.setsid()
-            os.closerange(3, read)
-            os.closerange(read + 1, _open_max())
+        if pid == 0:  # the child: never returns, never runs the caller's code after the fork
+            try:
+                os.setsid()
+                os.closerange(3, read)
+                os.closerange(read + 1, _open_max())
+            except BaseException:  # noqa: BLE001 - told by the exit code, like run_child's own failures
+                os._exit(CHILD_FAILED)
             run_child(spec, work, read)
         os.close(read)
         return cls(pid, write, work)

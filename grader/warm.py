@@ -43,57 +43,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-RECORDS, LOG = "records.jsonl", "pytest.log"
+from grader import child as child_state
+from grader.child import LOG, RECORDS, WarmStart, clean_environment, pytest_arguments
+
 CHILD_FAILED = 70  # a warm child that could not run pytest at all (our bug): see its pytest.log
 _PR_SET_PDEATHSIG, _PR_SET_NAME = 1, 15
 PROCESS_NAME = b"grader-tests"  # a test process's name (/proc/PID/comm)
-
-
-class WarmStart:
-    """What a warm child knows while pytest runs: its prepared sandbox and where its job comes from."""
-
-    def __init__(self, job_fd: int, prepared, prepare_error: str | None) -> None:
-        self._job_fd = job_fd
-        self.prepared = prepared
-        self.prepare_error = prepare_error
-        self.submission: Path | None = None
-        self.early = None  # plugin.EarlyStart: the app started while pytest collected
-
-    def submission_ready(self) -> bool:
-        """Whether the submission has been handed over already (take_submission would not wait)."""
-        return self.submission is not None or bool(select.select([self._job_fd], [], [], 0)[0])
-
-    def take_submission(self) -> Path:
-        """Block until the server hands this child its submission (once); the path of its files."""
-        if self.submission is None:
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = os.read(self._job_fd, 65536)
-                if not chunk:  # the server is gone: nothing to grade, nobody to tell
-                    os._exit(1)
-                data += chunk
-            self.submission = Path(json.loads(data)["submission"])
-        return self.submission
-
-    def tests_begin(self) -> None:
-        """The submission is here and the tests collected: what was imported stays for the run.
-
-        The child imports and collects with the cycle collector off (its passes over every new
-        object cost 20-30 ms of a cold `grader check`); now those objects are frozen out of its
-        walks and it runs again, for the cycles the tests make (BeautifulSoup trees are ones).
-        """
-        gc.freeze()
-        gc.enable()
-
-    def finish(self) -> None:
-        """After pytest: a child whose tests never asked for the app still belongs to one job."""
-        self.take_submission()
-        if self.prepared is not None:
-            self.prepared.discard()
-            self.prepared = None
-
-
-CURRENT: WarmStart | None = None  # set in a warm child only; the plugin's fixture looks here
 
 
 @dataclass
@@ -357,7 +312,6 @@ def run_child(spec: Spec, work: Path, job_fd: int, inherited: tuple[int, ...] = 
 
 def _child(spec: Spec, work: Path, job_fd: int) -> int:
     """A warm child: own session and scratch folder, its sandbox prepared, pytest run once."""
-    global CURRENT
     gc.disable()  # until the tests begin (WarmStart.tests_begin)
     if os.getsid(0) != os.getpid():  # `--once` is started in a session of its own already
         os.setsid()
@@ -382,7 +336,6 @@ def _child(spec: Spec, work: Path, job_fd: int) -> int:
     from grader.exercise import Exercise
     from grader.rubric import load_rubric
     from grader.sandbox import get_sandbox
-    from grader.session import clean_environment, pytest_arguments
 
     environment = clean_environment(work)  # before clear(): it keeps what it may of the server's
     os.environ.clear()
@@ -395,7 +348,7 @@ def _child(spec: Spec, work: Path, job_fd: int) -> int:
         prepared = sandbox.prepare(rubric.limits, rubric.config)
     except Exception as exc:  # noqa: BLE001 - no submission yet: the test run reports it as a grader fault
         error = getattr(exc, "message", None) or f"the sandbox could not be prepared: {type(exc).__name__}: {exc}"
-    CURRENT = WarmStart(job_fd, prepared, error)
+    child_state.CURRENT = start = WarmStart(job_fd, prepared, error)
     exercise = Exercise(spec.slug, Path(spec.root), Path(spec.rubric))
     options = ["--grader-sandbox", spec.sandbox]
     if spec.image:
@@ -403,7 +356,7 @@ def _child(spec: Spec, work: Path, job_fd: int) -> int:
     import pytest
 
     code = pytest.main(pytest_arguments(exercise, "(warm)", work / RECORDS, options))
-    CURRENT.finish()
+    start.finish()
     return int(code)
 
 
@@ -428,7 +381,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    # Run as the module `grader.warm`, not `__main__`: the plugin finds CURRENT in grader.warm.
+    # Run as the module `grader.warm`, not `__main__`, so that its globals are the ones the imports see.
     from grader.warm import main as module_main
 
     module_main()

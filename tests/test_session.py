@@ -22,7 +22,7 @@ SCRIPT = textwrap.dedent("""
     from pathlib import Path
     from grader.exercise import find_exercise
     from grader.session import TestProcess
-    from grader.warm import RECORDS
+    from grader.child import RECORDS
 
     if sys.argv[2] == "threaded":
         threading.Thread(target=threading.Event().wait, daemon=True).start()
