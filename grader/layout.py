@@ -18,7 +18,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from grader.discovery import FACTORIES, MODULES, DiscoveryError, default_target, module_exists, module_of, parse_target
+from grader.agent.discovery import FACTORIES, MODULES, DiscoveryError, default_target, module_exists, module_of, parse_target
 from grader.rubric import AppSetting
 from grader.submission import SKIP_DIRS
 

@@ -112,7 +112,7 @@ class AppSetting(_Model):
     @classmethod
     def _target(cls, value: str | None) -> str | None:
         if value is not None:
-            from grader.discovery import DiscoveryError, parse_target  # Flask's import only when needed
+            from grader.agent.discovery import DiscoveryError, parse_target  # Flask's import only when needed
 
             try:
                 parse_target(value)

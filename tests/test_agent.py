@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox import protocol
+from grader.agent import protocol
 from grader.sandbox.base import TEST_CONFIG
 from grader.sandbox.process import bundle_into
 

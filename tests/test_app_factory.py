@@ -186,7 +186,7 @@ def test_factory_reached_through_an_imported_package_is_found(start):
 
 
 def test_at_most_fifty_apps_per_submission(start):
-    from grader.sandbox.agent import MAX_APPS
+    from grader.agent.agent import MAX_APPS
 
     app = start(FACTORY_APP)
     for _ in range(MAX_APPS - 1):

@@ -17,7 +17,7 @@ import pytest
 
 from grader.rubric import Limits
 from grader.sandbox import AppUnavailable, get_sandbox
-from grader.sandbox.serving import MAX_SERVERS
+from grader.agent.serving import MAX_SERVERS
 from grader.testing import AppHandle, tail
 
 LIMITS = Limits(request_timeout=2, start_timeout=8)

@@ -1,4 +1,4 @@
-"""grader.discovery.load_app on tiny submissions written into tmp_path."""
+"""grader.agent.discovery.load_app on tiny submissions written into tmp_path."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from grader.discovery import DiscoveryError, load_app
+from grader.agent.discovery import DiscoveryError, load_app
 
 TEST_CONFIG = {"TESTING": True, "GRADER_MARK": "from-the-grader"}
 

@@ -119,3 +119,52 @@ def test_the_graph_sees_lazy_imports_and_skips_type_checking_ones(tmp_path):
 def test_cycles_are_found_however_long():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+# What the code inside the sandbox may import: it runs on the sandbox's Python, next to the
+# student's app, where Flask (with what Flask itself needs) is all that is sure to be installed.
+FLASK_AND_ITS_OWN = {"flask", "werkzeug", "jinja2", "markupsafe", "itsdangerous", "click", "blinker"}
+
+
+def agent_imports_outside_the_rule() -> dict[str, set[str]]:
+    import sys
+
+    agent = PACKAGE / "agent"
+    siblings = {path.stem for path in agent.glob("*.py")}
+    wrong: dict[str, set[str]] = {}
+    for path in agent.glob("*.py"):
+        for name in imported_names(path):
+            top = name.split(".")[0]
+            if name == "grader.agent" or name.startswith("grader.agent."):
+                continue
+            if top in sys.stdlib_module_names or top in FLASK_AND_ITS_OWN or top == "__future__":
+                continue
+            if name in siblings:  # agent.py run from the bundle imports its siblings by bare name
+                continue
+            wrong.setdefault(path.name, set()).add(name)
+    return wrong
+
+
+def test_the_sandbox_side_imports_only_the_standard_library_and_flask():
+    assert agent_imports_outside_the_rule() == {}
+
+
+def test_the_trusted_side_is_never_inside_the_agent_package():
+    """The other half of the rule: pytest, the plugin, the sandboxes and the verdicts stay out of grader/agent/."""
+    agent = {name for name in import_graph() if name.startswith("grader.agent")}
+    assert agent == {"grader.agent", "grader.agent.agent", "grader.agent.discovery", "grader.agent.protocol",
+                     "grader.agent.serving"}, "a new module in grader/agent/ is copied into every sandbox: add it to BUNDLE and here"
+    from grader.agent import BUNDLE
+
+    assert sorted(path.stem for path in BUNDLE) == sorted(name.rpartition(".")[2] for name in agent - {"grader.agent"})
+
+
+def test_the_rule_catches_a_trusted_import_in_the_agent(tmp_path, monkeypatch):
+    fake = tmp_path / "grader"
+    (fake / "agent").mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "agent" / "__init__.py").write_text("")
+    (fake / "agent" / "agent.py").write_text("import json\nimport flask\nimport protocol\ndef f():\n    from grader.rubric import Limits\n    import pytest\n")
+    (fake / "agent" / "protocol.py").write_text("import struct\n")
+    monkeypatch.setitem(globals(), "PACKAGE", fake)
+    assert agent_imports_outside_the_rule() == {"agent.py": {"grader.rubric", "grader.rubric.Limits", "pytest"}}

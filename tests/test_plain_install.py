@@ -23,8 +23,12 @@ def plain(tmp_path: Path) -> Path:
     root = tmp_path / "venv"
     venv.create(root, with_pip=True)
     python = root / "bin" / "python"
-    subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", str(REPO)],
-                   check=True, capture_output=True, timeout=600, stdin=subprocess.DEVNULL)
+    installed = subprocess.run([python, "-m", "pip", "install", "-v", "--disable-pip-version-check", "-e", str(REPO)],
+                               check=True, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    # Installing is quiet: no deprecation warning from the build backend (-v shows its output), as
+    # setuptools gave three times for `project.license` as a table.
+    warnings = [line for line in (installed.stdout + installed.stderr).splitlines() if "DeprecationWarning" in line]
+    assert not warnings, "\n".join(warnings)
     return root
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from grader.sandbox.protocol import MAX_BODY, MAX_HEADER, PREFIX, FrameBuffer, ProtocolError, encode, read_frame
+from grader.agent.protocol import MAX_BODY, MAX_HEADER, PREFIX, FrameBuffer, ProtocolError, encode, read_frame
 
 
 def raw_frame(header_bytes: bytes, body: bytes = b"") -> bytes:

@@ -17,9 +17,9 @@ import docker.errors
 import requests.exceptions
 from docker.types import Mount
 
+from grader.agent import BUNDLE
 from grader.errors import GraderError
 from grader.exercise import Exercise
-from grader.sandbox.process import BUNDLE
 
 DEFAULT_BASE = "flask-grader-base:bookworm"
 BASE_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build-base-image.sh"

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from flask import Flask, template_rendered
 
-from grader.discovery import STUDENT_ERRORS, DiscoveryError, call_factory, describe_exception, load_app
+from grader.agent.discovery import STUDENT_ERRORS, DiscoveryError, call_factory, describe_exception, load_app
 from grader.rubric import Limits
-from grader import discovery
-from grader.sandbox.agent import MAX_APPS, MAX_TEMPLATES, describe_routes, read_only_query, safe_config, sqlite_path
-from grader.sandbox.protocol import MAX_BODY
+from grader.agent import discovery
+from grader.agent.agent import MAX_APPS, MAX_TEMPLATES, describe_routes, read_only_query, safe_config, sqlite_path
+from grader.agent.protocol import MAX_BODY
 from grader.sandbox.remote import sql_what
-from grader.sandbox.serving import Serving
+from grader.agent.serving import Serving
 from grader.sandbox.base import (
     AppStartError, AppUnavailable, Connection, Prepared, RenderedTemplate, Route, Sandbox, app_config,
 )

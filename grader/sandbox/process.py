@@ -20,20 +20,19 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+from grader.agent import BUNDLE
 from grader.rubric import Limits
 from grader.sandbox import jail
 from grader.sandbox.base import AppStartError, GraderFault, Prepared, Sandbox
 from grader.sandbox.remote import AgentConnection, OutputBuffer, PreparedAgent, Transport, close_quietly
 
 HERE = Path(__file__).resolve().parent
-# The agent bundle, copied flat into the sandbox (and into every exercise image) as /opt/grader/agent/.
-BUNDLE = (HERE / "agent.py", HERE / "protocol.py", HERE / "serving.py", HERE.parent / "discovery.py")
 JAIL = HERE / "jail.py"
 SETUP_FAILED = 70  # jail.py's exit code when it could not build the sandbox
 
 
 def bundle_into(folder: Path) -> Path:
-    """Copy the agent and the two modules it needs into `folder`; return the agent's path."""
+    """Copy the agent bundle (grader.agent.BUNDLE) flat into `folder`; return the agent's path."""
     folder.mkdir(parents=True, exist_ok=True)
     for source in BUNDLE:
         shutil.copyfile(source, folder / source.name)

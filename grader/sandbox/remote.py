@@ -17,7 +17,7 @@ from grader.rubric import Limits
 from grader.sandbox.base import (
     AppStartError, AppUnavailable, Connection, GraderFault, Prepared, RenderedTemplate, Route, app_config,
 )
-from grader.sandbox.protocol import MAX_BODY, FrameBuffer, ProtocolError, encode
+from grader.agent.protocol import MAX_BODY, FrameBuffer, ProtocolError, encode
 
 OUTPUT_LIMIT = 64 * 1024
 # Printable Latin-1 only (PEP 3333); fullmatch, so no trailing newline slips through.

@@ -25,8 +25,7 @@ if __name__ == "__main__":  # in a sandbox: protocol.py, discovery.py and servin
     sys.path.remove(_BUNDLE)
     del sys.modules["discovery"], sys.modules["protocol"], sys.modules["serving"]
 else:  # imported from the grader package (the in-process sandbox shares helpers)
-    from grader import discovery
-    from grader.sandbox import protocol, serving
+    from grader.agent import discovery, protocol, serving
 
 MAX_ROWS = 1000
 MAX_TEMPLATES = 100
